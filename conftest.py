@@ -1,0 +1,23 @@
+"""Workspace-wide test setup: the gpu marker skips without CUDA, and saying why."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+
+def _cuda() -> bool:
+    if importlib.util.find_spec("torch") is None:
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if any(item.get_closest_marker("gpu") for item in items) and not _cuda():
+        skip = pytest.mark.skip(reason="needs a CUDA GPU; none is visible (torch.cuda.is_available() is False)")
+        for item in items:
+            if item.get_closest_marker("gpu"):
+                item.add_marker(skip)

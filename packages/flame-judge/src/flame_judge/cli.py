@@ -1,0 +1,225 @@
+"""`flame judge ...`: verdicts from the command line, one at a time or from a JSONL file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flame_judge.errors import JudgeError
+
+if TYPE_CHECKING:
+    from flame_judge.judge import Judge
+    from flame_judge.verdicts import Verdict
+
+MODES = ("pairwise", "pointwise", "classify")
+CHUNK = 32  # requests per progress step; results are written after each chunk
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    judge = sub.add_parser("judge", help="judge responses with a local FLAMe model")
+    modes = judge.add_subparsers(dest="judge_command", metavar="MODE", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--model", default=None, help="model name or local directory (default: the default judge)")
+        p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+        p.add_argument("--no-cache", action="store_true", help="do not read or write the judgment cache")
+        p.add_argument("--cache", default=None, help="judgment cache file (default: in FLAME_CACHE_DIR)")
+        p.add_argument("--max-input-tokens", type=int, default=2048, help="truncate inputs to this many tokens")
+
+    p = modes.add_parser("pairwise", help="which of two responses is better")
+    p.add_argument("--prompt", required=True)
+    p.add_argument("--a", required=True, help="response A")
+    p.add_argument("--b", required=True, help="response B")
+    p.add_argument("--criteria", default=None, help="what to judge, e.g. helpfulness")
+    p.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    common(p)
+    p.set_defaults(handler=_run_single)
+
+    p = modes.add_parser("pointwise", help="score one response on a scale")
+    p.add_argument("--prompt", required=True)
+    p.add_argument("--response", required=True)
+    p.add_argument("--criteria", default=None)
+    p.add_argument("--scale", type=int, nargs=2, default=(1, 5), metavar=("LOW", "HIGH"))
+    p.add_argument("--json", action="store_true")
+    common(p)
+    p.set_defaults(handler=_run_single)
+
+    p = modes.add_parser("classify", help="pick a label for a response given a context")
+    p.add_argument("--context", required=True)
+    p.add_argument("--response", required=True)
+    p.add_argument("--labels", default="yes,no", help="comma-separated labels (default: yes,no)")
+    p.add_argument("--criteria", default=None)
+    p.add_argument("--json", action="store_true")
+    common(p)
+    p.set_defaults(handler=_run_single)
+
+    p = modes.add_parser("batch", help="judge every row of a JSONL file")
+    p.add_argument("input", type=Path, help="JSONL: one request per line (see the flame-judge README)")
+    p.add_argument("--out", type=Path, required=True, help="JSONL of verdicts, one per scored row")
+    p.add_argument("--rejects", type=Path, default=None, help="JSONL of rejected rows (default: OUT.rejects.jsonl)")
+    p.add_argument("--mode", choices=MODES, default="pairwise", help="mode for rows without a 'mode' field")
+    common(p)
+    p.set_defaults(handler=_run_batch)
+
+
+def _load(args: argparse.Namespace) -> Judge:
+    from flame_judge.judge import Judge
+
+    cache: bool | str = False if args.no_cache else (args.cache or True)
+    return Judge.load(args.model, device=args.device, cache=cache, max_input_tokens=args.max_input_tokens)
+
+
+def _run_single(args: argparse.Namespace) -> int:
+    from flame_judge.verdicts import to_dict
+
+    with _load(args) as judge:
+        verdict: Verdict
+        if args.judge_command == "pairwise":
+            verdict = judge.pairwise(args.prompt, args.a, args.b, criteria=args.criteria)
+        elif args.judge_command == "pointwise":
+            verdict = judge.pointwise(args.prompt, args.response, criteria=args.criteria, scale=tuple(args.scale))
+        else:
+            labels = [x.strip() for x in args.labels.split(",") if x.strip()]
+            verdict = judge.classify(args.context, args.response, labels=labels, criteria=args.criteria)
+    print(json.dumps(to_dict(verdict), indent=2) if args.json else describe(verdict))
+    return 0
+
+
+def describe(verdict: Verdict) -> str:
+    """A short human-readable account of a verdict."""
+    from flame_judge.verdicts import PairwiseVerdict, PointwiseVerdict
+
+    source = "from cache" if verdict.cached else "computed"
+    crit = verdict.criteria or "overall quality"
+    if isinstance(verdict, PairwiseVerdict):
+        head = "tie" if verdict.winner == "tie" else f"{verdict.winner} is better"
+        orders = "orders agree" if verdict.order_consistent else "orders DISAGREE (position bias)"
+        return (
+            f"verdict: {head}  P(A better) = {verdict.prob_a:.3f}\n"
+            f"  A shown first: P(A) = {verdict.prob_a_first:.3f}; B shown first: P(A) = "
+            f"{verdict.prob_a_second:.3f}; {orders}\n"
+            f"  criteria: {crit}; model: {verdict.fingerprint}; {source}"
+        )
+    if isinstance(verdict, PointwiseVerdict):
+        dist = ", ".join(f"{k}: {v:.2f}" for k, v in verdict.distribution.items())
+        return (
+            f"score: {verdict.score:.2f} on {verdict.scale[0]}-{verdict.scale[1]} (most likely {verdict.mode})\n"
+            f"  distribution: {dist}\n  criteria: {crit}; model: {verdict.fingerprint}; {source}"
+        )
+    probs = ", ".join(f"{k}: {v:.3f}" for k, v in verdict.probabilities.items())
+    return f"label: {verdict.label}\n  probabilities: {probs}\n  model: {verdict.fingerprint}; {source}"
+
+
+# -- batch -------------------------------------------------------------------------------------
+
+_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "pairwise": {"prompt": str, "a": str, "b": str},
+    "pointwise": {"prompt": str, "response": str},
+    "classify": {"context": str, "response": str},
+}
+_OPTIONAL: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "pairwise": {"criteria": str},
+    "pointwise": {"criteria": str, "scale": list},
+    "classify": {"criteria": str, "labels": list},
+}
+
+
+def parse_row(line: str, default_mode: str) -> tuple[str, Any]:
+    """(mode, request) from one JSONL line, or ValueError with the reason."""
+    from flame_judge.judge import ClassificationRequest, PairwiseRequest, PointwiseRequest
+
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(row, dict):
+        raise ValueError(f"a row must be a JSON object, got {type(row).__name__}")
+    mode = row.get("mode", default_mode)
+    if mode not in MODES:
+        raise ValueError(f"field 'mode': {mode!r} is not one of {list(MODES)}")
+    for name, kind in _FIELDS[mode].items():
+        if name not in row:
+            raise ValueError(f"missing field {name!r} (a {mode} row needs {sorted(_FIELDS[mode])})")
+        if not isinstance(row[name], kind):
+            raise ValueError(f"field {name!r} must be a string, got {type(row[name]).__name__}")
+    for name, kind in _OPTIONAL[mode].items():
+        if row.get(name) is not None and not isinstance(row[name], kind):
+            raise ValueError(f"field {name!r} must be a {kind.__name__}, got {type(row[name]).__name__}")  # type: ignore[union-attr]
+    criteria = row.get("criteria")
+    if mode == "pairwise":
+        return mode, PairwiseRequest(row["prompt"], row["a"], row["b"], criteria)
+    if mode == "pointwise":
+        scale = row.get("scale") or [1, 5]
+        if len(scale) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in scale) or scale[0] >= scale[1]:
+            raise ValueError(f"field 'scale' must be [low, high] integers with low < high, got {scale!r}")
+        return mode, PointwiseRequest(row["prompt"], row["response"], criteria, (scale[0], scale[1]))
+    labels = row.get("labels") or ["yes", "no"]
+    if len(labels) < 2 or not all(isinstance(x, str) and x.strip() for x in labels) or len(set(labels)) != len(labels):
+        raise ValueError(f"field 'labels' must list at least two distinct non-empty strings, got {labels!r}")
+    return mode, ClassificationRequest(row["context"], row["response"], tuple(labels), criteria)
+
+
+def _rows(path: Path) -> Iterator[tuple[int, str]]:
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for number, line in enumerate(fh, start=1):
+            if line.strip():
+                yield number, line
+
+
+def _run_batch(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from flame_judge.verdicts import to_dict
+
+    if not args.input.is_file():
+        raise JudgeError(f"input file {args.input} does not exist")
+    rejects_path = args.rejects or args.out.with_name(args.out.stem + ".rejects.jsonl")
+    good: list[tuple[int, str, Any, str | None]] = []
+    rejected = 0
+    with rejects_path.open("w", encoding="utf-8") as rej:
+        for number, line in _rows(args.input):
+            try:
+                mode, request = parse_row(line, args.mode)
+            except ValueError as exc:
+                rejected += 1
+                rej.write(json.dumps({"line": number, "error": str(exc), "raw": line.rstrip("\n")}) + "\n")
+                print(f"{args.input}:{number}: rejected: {exc}", file=sys.stderr)
+                continue
+            row_id = _row_id(line)
+            good.append((number, mode, request, row_id))
+    scored = 0
+    with _load(args) as judge, args.out.open("w", encoding="utf-8") as out:
+        methods: dict[str, Callable[[list[Any]], list[Verdict]]] = {
+            "pairwise": judge.pairwise_batch,
+            "pointwise": judge.pointwise_batch,
+            "classify": judge.classify_batch,
+        }
+        with tqdm(total=len(good), desc="judging", unit="row", file=sys.stderr) as bar:
+            for start in range(0, len(good), CHUNK):
+                chunk = good[start : start + CHUNK]
+                for mode in MODES:
+                    part = [g for g in chunk if g[1] == mode]
+                    if not part:
+                        continue
+                    for (number, _, _, row_id), verdict in zip(
+                        part, methods[mode]([g[2] for g in part]), strict=True
+                    ):
+                        record = {"line": number, "id": row_id, "mode": mode, **to_dict(verdict)}
+                        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                        scored += 1
+                out.flush()
+                bar.update(len(chunk))
+    total = scored + rejected
+    print(f"rows in: {total}, scored: {scored}, rejected: {rejected}", end="")
+    print(f" (reasons in {rejects_path})" if rejected else "")
+    print(f"verdicts: {args.out}")
+    return 0
+
+
+def _row_id(line: str) -> str | None:
+    value = json.loads(line).get("id")
+    return None if value is None else str(value)

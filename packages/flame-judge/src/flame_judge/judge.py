@@ -1,0 +1,241 @@
+"""`Judge`: pairwise, pointwise and classification verdicts from a local model, with a cache."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from flame_data import templates
+from flame_data.schema import TaskSpec
+
+from flame_judge.cache import JudgmentCache, cache_key
+from flame_judge.errors import InvalidRequestError
+from flame_judge.paths import default_judgment_cache
+from flame_judge.scoring import GenerativeBackend, LabelQuery
+from flame_judge.verdicts import ClassificationVerdict, PairwiseVerdict, PointwiseVerdict, frozen_mapping
+
+
+@dataclass(frozen=True)
+class PairwiseRequest:
+    prompt: str
+    a: str
+    b: str
+    criteria: str | None = None
+
+
+@dataclass(frozen=True)
+class PointwiseRequest:
+    prompt: str
+    response: str
+    criteria: str | None = None
+    scale: tuple[int, int] = (1, 5)
+
+
+@dataclass(frozen=True)
+class ClassificationRequest:
+    context: str
+    response: str
+    labels: tuple[str, ...] = ("yes", "no")
+    criteria: str | None = None
+
+
+def _check_text(kind: str, **fields: object) -> None:
+    for name, value in fields.items():
+        if not isinstance(value, str):
+            raise InvalidRequestError(f"{kind}: {name} must be a string, got {type(value).__name__}")
+
+
+def _softmax(logps: Sequence[float]) -> list[float]:
+    top = max(logps)
+    exps = [math.exp(v - top) for v in logps]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+class Judge:
+    """A loaded judge. A single call is a batch of one; batch calls keep the input order."""
+
+    def __init__(self, backend: GenerativeBackend, *, cache: JudgmentCache | None = None) -> None:
+        self.backend = backend
+        self.cache = cache
+
+    @classmethod
+    def load(
+        cls,
+        model: str | os.PathLike[str] | None = None,
+        *,
+        device: str = "auto",
+        cache: bool | str | os.PathLike[str] = True,
+        max_input_tokens: int = 2048,
+        batch_tokens: int = 16384,
+    ) -> Judge:
+        """Load `model` (None = the default judge, a known name, or a local directory)."""
+        from flame_judge.loading import load
+
+        loaded = load(model, device=device)
+        backend = GenerativeBackend(loaded, max_input_tokens=max_input_tokens, batch_tokens=batch_tokens)
+        store = None
+        if cache is not False:
+            store = JudgmentCache(default_judgment_cache() if cache is True else Path(cache))
+        return cls(backend, cache=store)
+
+    @property
+    def name(self) -> str:
+        return self.backend.name
+
+    @property
+    def fingerprint(self) -> str:
+        return self.backend.fingerprint
+
+    @property
+    def kind(self) -> str:
+        return self.backend.kind
+
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
+
+    def __enter__(self) -> Judge:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- scoring with the cache -------------------------------------------------------------
+
+    def _label_probs(
+        self, queries: Sequence[LabelQuery], *, batch_size: int | None = None
+    ) -> list[tuple[list[float], bool]]:
+        """Per query: probabilities normalized over its labels, and whether it came from the cache."""
+        keys = [cache_key(self.fingerprint, self.kind, q.text, q.labels) for q in queries]
+        hits = self.cache.get_many(keys) if self.cache is not None else {}
+        todo = {k: q for k, q in zip(keys, queries, strict=True) if k not in hits}
+        computed: dict[str, list[float]] = {}
+        if todo:
+            scores = self.backend.score(list(todo.values()), batch_size=batch_size)
+            computed = dict(zip(todo, scores, strict=True))
+            if self.cache is not None:
+                self.cache.put_many(computed, fingerprint=self.fingerprint)
+        return [
+            (_softmax(hits[k]), True) if k in hits else (_softmax(computed[k]), False) for k in keys
+        ]
+
+    def _query(self, spec: TaskSpec, inputs: Sequence[tuple[str, str]]) -> LabelQuery:
+        return self.backend.prepare(spec, inputs)
+
+    # -- pairwise -----------------------------------------------------------------------------
+
+    def pairwise(self, prompt: str, a: str, b: str, *, criteria: str | None = None) -> PairwiseVerdict:
+        return self.pairwise_batch([PairwiseRequest(prompt, a, b, criteria)])[0]
+
+    def pairwise_batch(
+        self, requests: Sequence[PairwiseRequest], *, batch_size: int | None = None
+    ) -> list[PairwiseVerdict]:
+        queries: list[LabelQuery] = []
+        for r in requests:
+            _check_text("pairwise", prompt=r.prompt, a=r.a, b=r.b)
+            spec = templates.pairwise_task(r.criteria)
+            queries.append(self._query(spec, templates.pairwise_inputs(r.prompt, r.a, r.b)))
+            queries.append(self._query(spec, templates.pairwise_inputs(r.prompt, r.b, r.a)))
+        probs = self._label_probs(queries, batch_size=batch_size)
+        verdicts = []
+        for i, r in enumerate(requests):
+            (first, hit1), (second, hit2) = probs[2 * i], probs[2 * i + 1]
+            p_first = first[0]  # label "A" with a shown first
+            p_second = second[1]  # label "B" with a shown second
+            prob_a = (p_first + p_second) / 2
+            winner = "A" if prob_a > 0.5 else "B" if prob_a < 0.5 else "tie"
+            verdicts.append(
+                PairwiseVerdict(
+                    winner=winner,
+                    prob_a=prob_a,
+                    prob_a_first=p_first,
+                    prob_a_second=p_second,
+                    prompt=r.prompt,
+                    a=r.a,
+                    b=r.b,
+                    criteria=r.criteria,
+                    model=self.name,
+                    fingerprint=self.fingerprint,
+                    kind="generative",
+                    cached=hit1 and hit2,
+                )
+            )
+        return verdicts
+
+    # -- pointwise ----------------------------------------------------------------------------
+
+    def pointwise(
+        self, prompt: str, response: str, *, criteria: str | None = None, scale: tuple[int, int] = (1, 5)
+    ) -> PointwiseVerdict:
+        return self.pointwise_batch([PointwiseRequest(prompt, response, criteria, tuple(scale))])[0]
+
+    def pointwise_batch(
+        self, requests: Sequence[PointwiseRequest], *, batch_size: int | None = None
+    ) -> list[PointwiseVerdict]:
+        queries = []
+        for r in requests:
+            _check_text("pointwise", prompt=r.prompt, response=r.response)
+            spec = templates.pointwise_task(r.criteria, r.scale)
+            queries.append(self._query(spec, templates.pointwise_inputs(r.prompt, r.response)))
+        probs = self._label_probs(queries, batch_size=batch_size)
+        verdicts = []
+        for r, q, (p, hit) in zip(requests, queries, probs, strict=True):
+            dist = dict(zip(q.labels, p, strict=True))
+            verdicts.append(
+                PointwiseVerdict(
+                    score=sum(int(label) * prob for label, prob in dist.items()),
+                    distribution=frozen_mapping(dist),
+                    scale=r.scale,
+                    prompt=r.prompt,
+                    response=r.response,
+                    criteria=r.criteria,
+                    model=self.name,
+                    fingerprint=self.fingerprint,
+                    kind="generative",
+                    cached=hit,
+                )
+            )
+        return verdicts
+
+    # -- classification -----------------------------------------------------------------------
+
+    def classify(
+        self,
+        context: str,
+        response: str,
+        *,
+        labels: Sequence[str] = ("yes", "no"),
+        criteria: str | None = None,
+    ) -> ClassificationVerdict:
+        return self.classify_batch([ClassificationRequest(context, response, tuple(labels), criteria)])[0]
+
+    def classify_batch(
+        self, requests: Sequence[ClassificationRequest], *, batch_size: int | None = None
+    ) -> list[ClassificationVerdict]:
+        queries = []
+        for r in requests:
+            _check_text("classify", context=r.context, response=r.response)
+            spec = templates.classification_task(r.labels, r.criteria)
+            queries.append(self._query(spec, templates.classification_inputs(r.context, r.response)))
+        probs = self._label_probs(queries, batch_size=batch_size)
+        verdicts = []
+        for r, q, (p, hit) in zip(requests, queries, probs, strict=True):
+            dist = dict(zip(q.labels, p, strict=True))
+            verdicts.append(
+                ClassificationVerdict(
+                    label=max(dist, key=lambda k: dist[k]),
+                    probabilities=frozen_mapping(dist),
+                    context=r.context,
+                    response=r.response,
+                    criteria=r.criteria,
+                    model=self.name,
+                    fingerprint=self.fingerprint,
+                    kind="generative",
+                    cached=hit,
+                )
+            )
+        return verdicts

@@ -1,0 +1,162 @@
+"""Generative scoring: one forward pass per batch, label log-probabilities at the answer position."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
+
+from flame_data.format import fit_inputs, render_input, scoring_prefix
+from flame_data.schema import TaskSpec
+
+from flame_judge.errors import InputTooLongError, JudgeError, LabelTokenError
+from flame_judge.kernels import label_logprobs
+from flame_judge.prompting import TokenizerView, chat_prefix_suffix
+
+if TYPE_CHECKING:
+    from flame_judge.loading import LoadedModel
+
+
+@dataclass(frozen=True)
+class LabelQuery:
+    """One scoring request: the exact model text (ending at the answer position) and its labels."""
+
+    text: str
+    labels: tuple[str, ...]
+    prefix: str  # the target text the label follows, e.g. "EVALUATION:\nanswer:"
+
+
+def plan_batches(lengths: Sequence[int], *, batch_tokens: int, max_batch_size: int) -> list[list[int]]:
+    """Group indices, longest first, so each padded batch holds at most `batch_tokens` tokens."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        width = lengths[current[0]] if current else lengths[i]
+        if current and ((len(current) + 1) * width > batch_tokens or len(current) >= max_batch_size):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
+class GenerativeBackend:
+    """A causal LM scored by the log-probability of each label's first token after the prefix."""
+
+    kind = "generative"
+
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        *,
+        max_input_tokens: int = 2048,
+        batch_tokens: int = 16384,
+        max_batch_size: int = 64,
+    ) -> None:
+        self.loaded = loaded
+        self.name = loaded.name
+        self.fingerprint = loaded.fingerprint
+        self.max_input_tokens = max_input_tokens
+        self.batch_tokens = batch_tokens
+        self.max_batch_size = max_batch_size
+        self._view = TokenizerView(loaded.tokenizer)
+        self._label_ids: Callable[[str, tuple[str, ...]], tuple[tuple[int, ...], tuple[int, ...]]] = cache(
+            self._first_tokens
+        )
+
+    def _encode(self, text: str) -> list[int]:
+        return list(self._view.encode(text))
+
+    def prepare(self, spec: TaskSpec, inputs: Sequence[tuple[str, str]]) -> LabelQuery:
+        """Render, truncate to the token budget and wrap one request in the chat template."""
+        prefix = scoring_prefix(spec)
+        before, after = chat_prefix_suffix(self.loaded.tokenizer)
+        overhead = len(self._encode(f"{before}{after}{prefix}"))
+        budget = self.max_input_tokens - overhead
+        fitted = fit_inputs(spec, inputs, max_tokens=budget, tokenizer=self._view)
+        text = f"{before}{render_input(spec, fitted)}{after}{prefix}"
+        labels = spec.outputs[0].labels
+        self._label_ids(prefix, labels)  # fail early on labels the tokenizer cannot tell apart
+        return LabelQuery(text, labels, prefix)
+
+    def _first_tokens(self, prefix: str, labels: tuple[str, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(tokens every label shares after the prefix, the first distinct token of each label).
+
+        Tokenizers that split digits off the space (`score: 4` -> `score`, `:`, ` `, `4`) share a
+        leading token; it is appended to the input so one forward pass still scores the labels.
+        """
+        base = self._encode(prefix)
+        tails = []
+        for label in labels:
+            full = self._encode(f"{prefix} {label}")
+            if full[: len(base)] != base or len(full) == len(base):
+                raise LabelTokenError(f"label {label!r} does not start a new token after {prefix!r}")
+            tails.append(full[len(base) :])
+        shared = 0
+        while all(len(t) > shared + 1 for t in tails) and len({t[shared] for t in tails}) == 1:
+            shared += 1
+        firsts = [t[shared] if len(t) > shared else -1 for t in tails]
+        if len(set(firsts)) != len(firsts) or -1 in firsts:
+            raise LabelTokenError(
+                f"labels {list(labels)} cannot be told apart by one token in this tokenizer, so one forward "
+                "pass cannot score them; use labels that differ in their first token (for scales, at most "
+                "10 values)"
+            )
+        return tuple(tails[0][:shared]), tuple(firsts)
+
+    def score(self, queries: Sequence[LabelQuery], *, batch_size: int | None = None) -> list[list[float]]:
+        """Full-vocabulary log-probability of each query's labels, in query order."""
+        import torch
+
+        model, device = self.loaded.model, self.loaded.device
+        encoded = [self._encode(q.text) + list(self._label_ids(q.prefix, q.labels)[0]) for q in queries]
+        for q, ids in zip(queries, encoded, strict=True):
+            if len(ids) > self.max_input_tokens:
+                raise InputTooLongError(
+                    f"a prompt of {len(ids)} tokens exceeds max_input_tokens={self.max_input_tokens}: {q.text[:80]!r}"
+                )
+        if batch_size is None:
+            batches = plan_batches(
+                [len(e) for e in encoded], batch_tokens=self.batch_tokens, max_batch_size=self.max_batch_size
+            )
+        else:
+            batches = [list(range(i, min(i + batch_size, len(queries)))) for i in range(0, len(queries), batch_size)]
+        pad = self.loaded.tokenizer.pad_token_id
+        pad = 0 if pad is None else int(pad)
+        head = model.get_output_embeddings()
+        if head is None:
+            raise JudgeError(f"{self.name} has no output embeddings (LM head) to score labels with")
+        results: list[list[float]] = [[] for _ in queries]
+        body = model.get_decoder()
+        with torch.inference_mode():
+            for batch in batches:
+                width = max(len(encoded[i]) for i in batch)
+                ids = torch.full((len(batch), width), pad, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for row, i in enumerate(batch):
+                    ids[row, : len(encoded[i])] = torch.tensor(encoded[i])
+                    mask[row, : len(encoded[i])] = 1
+                try:
+                    hidden = body(input_ids=ids.to(device), attention_mask=mask.to(device)).last_hidden_state
+                except torch.OutOfMemoryError as exc:
+                    raise JudgeError(
+                        f"out of memory scoring a batch of {len(batch)} x {width} tokens on {device}; "
+                        "lower batch_tokens"
+                    ) from exc
+                last = torch.tensor([len(encoded[i]) - 1 for i in batch], device=device)
+                answer = hidden[torch.arange(len(batch), device=device), last]
+                # Label sets differ across queries in one batch; score each distinct set once.
+                by_labels: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+                for row, i in enumerate(batch):
+                    by_labels.setdefault((queries[i].prefix, queries[i].labels), []).append(row)
+                for (prefix, labels), rows in by_labels.items():
+                    _, label_ids = self._label_ids(prefix, labels)
+                    full, _ = label_logprobs(
+                        answer[rows], head.weight, torch.tensor(list(label_ids), device=device)
+                    )
+                    for r, values in zip(rows, full.tolist(), strict=True):
+                        results[batch[r]] = values
+        return results

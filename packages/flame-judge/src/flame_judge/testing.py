@@ -1,0 +1,103 @@
+"""`FakeJudge`: deterministic verdicts without a model, for fast tests of code built on the judge.
+
+It scores text by a stable hash and a few visible cues (length and keyword overlap with the prompt),
+so tests can build cases whose verdict they know. Real tests of the judge itself use the real model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+
+from flame_judge.judge import ClassificationRequest, PairwiseRequest, PointwiseRequest
+from flame_judge.verdicts import ClassificationVerdict, PairwiseVerdict, PointwiseVerdict, frozen_mapping
+
+
+def _quality(prompt: str, response: str) -> float:
+    """A deterministic score in (-inf, inf): overlap with the prompt words, a little length, a hash."""
+    words = {w.lower().strip(".,!?") for w in prompt.split()} - {""}
+    said = {w.lower().strip(".,!?") for w in response.split()} - {""}
+    overlap = len(words & said) / max(len(words), 1)
+    noise = int(hashlib.sha256(f"{prompt}\0{response}".encode()).hexdigest()[:8], 16) / 2**32
+    return 3.0 * overlap + 0.3 * math.log1p(len(said)) + 0.1 * noise
+
+
+class FakeJudge:
+    """Same methods and verdict types as `Judge`; `calls` counts requests judged."""
+
+    name = "fake"
+    fingerprint = "fake@0"
+    kind = "generative"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def pairwise(self, prompt: str, a: str, b: str, *, criteria: str | None = None) -> PairwiseVerdict:
+        return self.pairwise_batch([PairwiseRequest(prompt, a, b, criteria)])[0]
+
+    def pairwise_batch(self, requests: Sequence[PairwiseRequest], **_: object) -> list[PairwiseVerdict]:
+        out = []
+        for r in requests:
+            self.calls += 1
+            p = 1 / (1 + math.exp(-(_quality(r.prompt, r.a) - _quality(r.prompt, r.b))))
+            out.append(
+                PairwiseVerdict(
+                    winner="A" if p > 0.5 else "B" if p < 0.5 else "tie",
+                    prob_a=p, prob_a_first=p, prob_a_second=p, prompt=r.prompt, a=r.a, b=r.b,
+                    criteria=r.criteria, model=self.name, fingerprint=self.fingerprint, kind="generative",
+                    cached=False,
+                )
+            )
+        return out
+
+    def pointwise(
+        self, prompt: str, response: str, *, criteria: str | None = None, scale: tuple[int, int] = (1, 5)
+    ) -> PointwiseVerdict:
+        return self.pointwise_batch([PointwiseRequest(prompt, response, criteria, scale)])[0]
+
+    def pointwise_batch(self, requests: Sequence[PointwiseRequest], **_: object) -> list[PointwiseVerdict]:
+        out = []
+        for r in requests:
+            self.calls += 1
+            low, high = r.scale
+            centre = low + (high - low) / (1 + math.exp(-(_quality(r.prompt, r.response) - 1.5)))
+            weights = {str(v): math.exp(-((v - centre) ** 2)) for v in range(low, high + 1)}
+            total = sum(weights.values())
+            dist = {k: w / total for k, w in weights.items()}
+            out.append(
+                PointwiseVerdict(
+                    score=sum(int(k) * p for k, p in dist.items()), distribution=frozen_mapping(dist),
+                    scale=r.scale, prompt=r.prompt, response=r.response, criteria=r.criteria,
+                    model=self.name, fingerprint=self.fingerprint, kind="generative", cached=False,
+                )
+            )
+        return out
+
+    def classify(
+        self, context: str, response: str, *, labels: Sequence[str] = ("yes", "no"), criteria: str | None = None
+    ) -> ClassificationVerdict:
+        return self.classify_batch([ClassificationRequest(context, response, tuple(labels), criteria)])[0]
+
+    def classify_batch(self, requests: Sequence[ClassificationRequest], **_: object) -> list[ClassificationVerdict]:
+        out = []
+        for r in requests:
+            self.calls += 1
+            # Supported (first label) when most response words appear in the context.
+            said = [w.lower().strip(".,!?") for w in r.response.split()]
+            known = {w.lower().strip(".,!?") for w in r.context.split()}
+            share = sum(w in known for w in said) / max(len(said), 1)
+            first = 0.05 + 0.9 * share
+            rest = (1 - first) / (len(r.labels) - 1)
+            dist = {label: (first if i == 0 else rest) for i, label in enumerate(r.labels)}
+            out.append(
+                ClassificationVerdict(
+                    label=max(dist, key=lambda k: dist[k]), probabilities=frozen_mapping(dist),
+                    context=r.context, response=r.response, criteria=r.criteria, model=self.name,
+                    fingerprint=self.fingerprint, kind="generative", cached=False,
+                )
+            )
+        return out
+
+    def close(self) -> None:
+        """Nothing to release; present for parity with `Judge`."""
