@@ -1,15 +1,15 @@
 """The FLAMe text-to-text format: the one place where prompts and targets are rendered.
 
-    INSTRUCTIONS:
-    Task: <definition>
-    Evaluation instructions: <instructions>
-    Output fields: answer (one of: A, B)
+INSTRUCTIONS:
+Task: <definition>
+Evaluation instructions: <instructions>
+Output fields: answer (one of: A, B)
 
-    CONTEXT:
-    <label>: <value>            (one labelled input field per line)
+CONTEXT:
+<label>: <value>            (one labelled input field per line)
 
-    EVALUATION:                 (the target)
-    answer: A
+EVALUATION:                 (the target)
+answer: A
 """
 
 from __future__ import annotations
@@ -121,8 +121,12 @@ def fit_inputs(
     for _ in range(8):
         cap = _water_level([len(i) for i in ids], budget)
         cut = tuple(
-            (label, value if len(i) <= cap else tokenizer.decode(i[: max(cap - marker, min_field_tokens)])
-             .rstrip() + TRUNCATION_MARKER)
+            (
+                label,
+                value
+                if len(i) <= cap
+                else tokenizer.decode(i[: max(cap - marker, min_field_tokens)]).rstrip() + TRUNCATION_MARKER,
+            )
             for (label, value), i in zip(fields, ids, strict=True)
         )
         excess = size(cut) - max_tokens

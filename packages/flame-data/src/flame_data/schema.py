@@ -35,7 +35,9 @@ class OutputField:
         if len(set(self.labels)) != len(self.labels):
             raise SchemaError(f"output field {self.name!r} repeats a label: {self.labels!r}")
         if any(not label or label != label.strip() for label in self.labels):
-            raise SchemaError(f"output field {self.name!r} has an empty or space-padded label: {self.labels!r}")
+            raise SchemaError(
+                f"output field {self.name!r} has an empty or space-padded label: {self.labels!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,9 @@ class TaskSpec:
         for out in self.outputs:
             if out.name == name:
                 return out
-        raise SchemaError(f"task {self.name!r} has no output field {name!r}; it has {[o.name for o in self.outputs]}")
+        raise SchemaError(
+            f"task {self.name!r} has no output field {name!r}; it has {[o.name for o in self.outputs]}"
+        )
 
 
 def _freeze(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,11 +24,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     modes = judge.add_subparsers(dest="judge_command", metavar="MODE", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--model", default=None, help="model name or local directory (default: the default judge)")
+        p.add_argument(
+            "--model", default=None, help="model name or local directory (default: the default judge)"
+        )
         p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
         p.add_argument("--no-cache", action="store_true", help="do not read or write the judgment cache")
         p.add_argument("--cache", default=None, help="judgment cache file (default: in FLAME_CACHE_DIR)")
-        p.add_argument("--max-input-tokens", type=int, default=2048, help="truncate inputs to this many tokens")
+        p.add_argument(
+            "--max-input-tokens", type=int, default=2048, help="truncate inputs to this many tokens"
+        )
 
     p = modes.add_parser("pairwise", help="which of two responses is better")
     p.add_argument("--prompt", required=True)
@@ -60,7 +64,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = modes.add_parser("batch", help="judge every row of a JSONL file")
     p.add_argument("input", type=Path, help="JSONL: one request per line (see the flame-judge README)")
     p.add_argument("--out", type=Path, required=True, help="JSONL of verdicts, one per scored row")
-    p.add_argument("--rejects", type=Path, default=None, help="JSONL of rejected rows (default: OUT.rejects.jsonl)")
+    p.add_argument(
+        "--rejects", type=Path, default=None, help="JSONL of rejected rows (default: OUT.rejects.jsonl)"
+    )
     p.add_argument("--mode", choices=MODES, default="pairwise", help="mode for rows without a 'mode' field")
     common(p)
     p.set_defaults(handler=_run_batch)
@@ -81,7 +87,9 @@ def _run_single(args: argparse.Namespace) -> int:
         if args.judge_command == "pairwise":
             verdict = judge.pairwise(args.prompt, args.a, args.b, criteria=args.criteria)
         elif args.judge_command == "pointwise":
-            verdict = judge.pointwise(args.prompt, args.response, criteria=args.criteria, scale=tuple(args.scale))
+            verdict = judge.pointwise(
+                args.prompt, args.response, criteria=args.criteria, scale=tuple(args.scale)
+            )
         else:
             labels = [x.strip() for x in args.labels.split(",") if x.strip()]
             verdict = judge.classify(args.context, args.response, labels=labels, criteria=args.criteria)
@@ -107,7 +115,8 @@ def describe(verdict: Verdict) -> str:
     if isinstance(verdict, PointwiseVerdict):
         dist = ", ".join(f"{k}: {v:.2f}" for k, v in verdict.distribution.items())
         return (
-            f"score: {verdict.score:.2f} on {verdict.scale[0]}-{verdict.scale[1]} (most likely {verdict.mode})\n"
+            f"score: {verdict.score:.2f} on {verdict.scale[0]}-{verdict.scale[1]} "
+            f"(most likely {verdict.most_likely})\n"
             f"  distribution: {dist}\n  criteria: {crit}; model: {verdict.fingerprint}; {source}"
         )
     probs = ", ".join(f"{k}: {v:.3f}" for k, v in verdict.probabilities.items())
@@ -154,11 +163,19 @@ def parse_row(line: str, default_mode: str) -> tuple[str, Any]:
         return mode, PairwiseRequest(row["prompt"], row["a"], row["b"], criteria)
     if mode == "pointwise":
         scale = row.get("scale") or [1, 5]
-        if len(scale) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in scale) or scale[0] >= scale[1]:
+        if (
+            len(scale) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in scale)
+            or scale[0] >= scale[1]
+        ):
             raise ValueError(f"field 'scale' must be [low, high] integers with low < high, got {scale!r}")
         return mode, PointwiseRequest(row["prompt"], row["response"], criteria, (scale[0], scale[1]))
     labels = row.get("labels") or ["yes", "no"]
-    if len(labels) < 2 or not all(isinstance(x, str) and x.strip() for x in labels) or len(set(labels)) != len(labels):
+    if (
+        len(labels) < 2
+        or not all(isinstance(x, str) and x.strip() for x in labels)
+        or len(set(labels)) != len(labels)
+    ):
         raise ValueError(f"field 'labels' must list at least two distinct non-empty strings, got {labels!r}")
     return mode, ClassificationRequest(row["context"], row["response"], tuple(labels), criteria)
 
@@ -193,7 +210,7 @@ def _run_batch(args: argparse.Namespace) -> int:
             good.append((number, mode, request, row_id))
     scored = 0
     with _load(args) as judge, args.out.open("w", encoding="utf-8") as out:
-        methods: dict[str, Callable[[list[Any]], list[Verdict]]] = {
+        methods: dict[str, Callable[[list[Any]], Sequence[Verdict]]] = {  # pyright: ignore[reportAssignmentType]
             "pairwise": judge.pairwise_batch,
             "pointwise": judge.pointwise_batch,
             "classify": judge.classify_batch,
@@ -201,16 +218,17 @@ def _run_batch(args: argparse.Namespace) -> int:
         with tqdm(total=len(good), desc="judging", unit="row", file=sys.stderr) as bar:
             for start in range(0, len(good), CHUNK):
                 chunk = good[start : start + CHUNK]
+                records: dict[int, dict[str, object]] = {}
                 for mode in MODES:
                     part = [g for g in chunk if g[1] == mode]
-                    if not part:
-                        continue
-                    for (number, _, _, row_id), verdict in zip(
-                        part, methods[mode]([g[2] for g in part]), strict=True
-                    ):
-                        record = {"line": number, "id": row_id, "mode": mode, **to_dict(verdict)}
-                        out.write(json.dumps(record, ensure_ascii=False) + "\n")
-                        scored += 1
+                    if part:
+                        for (number, _, _, row_id), verdict in zip(
+                            part, methods[mode]([g[2] for g in part]), strict=True
+                        ):
+                            records[number] = {"line": number, "id": row_id, "mode": mode, **to_dict(verdict)}
+                for number in sorted(records):
+                    out.write(json.dumps(records[number], ensure_ascii=False) + "\n")
+                scored += len(records)
                 out.flush()
                 bar.update(len(chunk))
     total = scored + rejected

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from flame_data import templates
 from flame_data.schema import TaskSpec
-
 from flame_judge.cache import JudgmentCache, cache_key
 from flame_judge.errors import InvalidRequestError
 from flame_judge.paths import default_judgment_cache
@@ -119,9 +118,7 @@ class Judge:
             computed = dict(zip(todo, scores, strict=True))
             if self.cache is not None:
                 self.cache.put_many(computed, fingerprint=self.fingerprint)
-        return [
-            (_softmax(hits[k]), True) if k in hits else (_softmax(computed[k]), False) for k in keys
-        ]
+        return [(_softmax(hits[k]), True) if k in hits else (_softmax(computed[k]), False) for k in keys]
 
     def _query(self, spec: TaskSpec, inputs: Sequence[tuple[str, str]]) -> LabelQuery:
         return self.backend.prepare(spec, inputs)
@@ -171,7 +168,7 @@ class Judge:
     def pointwise(
         self, prompt: str, response: str, *, criteria: str | None = None, scale: tuple[int, int] = (1, 5)
     ) -> PointwiseVerdict:
-        return self.pointwise_batch([PointwiseRequest(prompt, response, criteria, tuple(scale))])[0]
+        return self.pointwise_batch([PointwiseRequest(prompt, response, criteria, (scale[0], scale[1]))])[0]
 
     def pointwise_batch(
         self, requests: Sequence[PointwiseRequest], *, batch_size: int | None = None

@@ -68,9 +68,13 @@ def resolve_device(device: str) -> torch.device:
     try:
         resolved = torch.device(device)
     except RuntimeError as exc:
-        raise ModelLoadError(f"device {device!r} is not a torch device; use 'auto', 'cpu' or 'cuda[:N]'") from exc
+        raise ModelLoadError(
+            f"device {device!r} is not a torch device; use 'auto', 'cpu' or 'cuda[:N]'"
+        ) from exc
     if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ModelLoadError(f"device {device!r} was asked for but CUDA is not available; use 'cpu' or 'auto'")
+        raise ModelLoadError(
+            f"device {device!r} was asked for but CUDA is not available; use 'cpu' or 'auto'"
+        )
     return resolved
 
 
@@ -102,10 +106,10 @@ def converted_base_dir() -> Path:
     model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype="float32")
     # save_pretrained refuses a model that still carries the GGUF quantizer marker; the tensors
     # are already dequantized, so the marker is only bookkeeping.
-    model.hf_quantizer = None
-    model.is_quantized = False
+    setattr(model, "hf_quantizer", None)  # noqa: B010 - nn.Module's typed __setattr__ rejects None
+    setattr(model, "is_quantized", False)  # noqa: B010
     if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
+        delattr(model.config, "quantization_config")
     target.parent.mkdir(parents=True, exist_ok=True)
     # Write beside the target and rename, so a concurrent first load never sees half a model.
     tmp = Path(tempfile.mkdtemp(prefix=f".{BASE_MODEL}-", dir=target.parent))

@@ -20,10 +20,11 @@ class TokenizerView:
         self._tok = tokenizer
 
     def encode(self, text: str) -> Sequence[int]:
-        return self._tok.encode(text, add_special_tokens=False)
+        return list(self._tok.encode(text, add_special_tokens=False))
 
     def decode(self, ids: Sequence[int]) -> str:
-        return self._tok.decode(list(ids), skip_special_tokens=False)
+        text = self._tok.decode(list(ids), skip_special_tokens=False)
+        return text if isinstance(text, str) else "".join(text)
 
 
 def chat_prefix_suffix(tokenizer: PreTrainedTokenizerBase) -> tuple[str, str]:

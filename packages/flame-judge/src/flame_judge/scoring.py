@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from flame_data.format import fit_inputs, render_input, scoring_prefix
 from flame_data.schema import TaskSpec
-
 from flame_judge.errors import InputTooLongError, JudgeError, LabelTokenError
 from flame_judge.kernels import label_logprobs
 from flame_judge.prompting import TokenizerView, chat_prefix_suffix
@@ -116,16 +115,19 @@ class GenerativeBackend:
         for q, ids in zip(queries, encoded, strict=True):
             if len(ids) > self.max_input_tokens:
                 raise InputTooLongError(
-                    f"a prompt of {len(ids)} tokens exceeds max_input_tokens={self.max_input_tokens}: {q.text[:80]!r}"
+                    f"a prompt of {len(ids)} tokens exceeds max_input_tokens={self.max_input_tokens}: "
+                    f"{q.text[:80]!r}"
                 )
         if batch_size is None:
             batches = plan_batches(
                 [len(e) for e in encoded], batch_tokens=self.batch_tokens, max_batch_size=self.max_batch_size
             )
         else:
-            batches = [list(range(i, min(i + batch_size, len(queries)))) for i in range(0, len(queries), batch_size)]
-        pad = self.loaded.tokenizer.pad_token_id
-        pad = 0 if pad is None else int(pad)
+            batches = [
+                list(range(i, min(i + batch_size, len(queries)))) for i in range(0, len(queries), batch_size)
+            ]
+        pad_id = self.loaded.tokenizer.pad_token_id
+        pad = pad_id if isinstance(pad_id, int) else 0
         head = model.get_output_embeddings()
         if head is None:
             raise JudgeError(f"{self.name} has no output embeddings (LM head) to score labels with")

@@ -44,8 +44,16 @@ class FakeJudge:
             out.append(
                 PairwiseVerdict(
                     winner="A" if p > 0.5 else "B" if p < 0.5 else "tie",
-                    prob_a=p, prob_a_first=p, prob_a_second=p, prompt=r.prompt, a=r.a, b=r.b,
-                    criteria=r.criteria, model=self.name, fingerprint=self.fingerprint, kind="generative",
+                    prob_a=p,
+                    prob_a_first=p,
+                    prob_a_second=p,
+                    prompt=r.prompt,
+                    a=r.a,
+                    b=r.b,
+                    criteria=r.criteria,
+                    model=self.name,
+                    fingerprint=self.fingerprint,
+                    kind="generative",
                     cached=False,
                 )
             )
@@ -67,19 +75,33 @@ class FakeJudge:
             dist = {k: w / total for k, w in weights.items()}
             out.append(
                 PointwiseVerdict(
-                    score=sum(int(k) * p for k, p in dist.items()), distribution=frozen_mapping(dist),
-                    scale=r.scale, prompt=r.prompt, response=r.response, criteria=r.criteria,
-                    model=self.name, fingerprint=self.fingerprint, kind="generative", cached=False,
+                    score=sum(int(k) * p for k, p in dist.items()),
+                    distribution=frozen_mapping(dist),
+                    scale=r.scale,
+                    prompt=r.prompt,
+                    response=r.response,
+                    criteria=r.criteria,
+                    model=self.name,
+                    fingerprint=self.fingerprint,
+                    kind="generative",
+                    cached=False,
                 )
             )
         return out
 
     def classify(
-        self, context: str, response: str, *, labels: Sequence[str] = ("yes", "no"), criteria: str | None = None
+        self,
+        context: str,
+        response: str,
+        *,
+        labels: Sequence[str] = ("yes", "no"),
+        criteria: str | None = None,
     ) -> ClassificationVerdict:
         return self.classify_batch([ClassificationRequest(context, response, tuple(labels), criteria)])[0]
 
-    def classify_batch(self, requests: Sequence[ClassificationRequest], **_: object) -> list[ClassificationVerdict]:
+    def classify_batch(
+        self, requests: Sequence[ClassificationRequest], **_: object
+    ) -> list[ClassificationVerdict]:
         out = []
         for r in requests:
             self.calls += 1
@@ -92,9 +114,15 @@ class FakeJudge:
             dist = {label: (first if i == 0 else rest) for i, label in enumerate(r.labels)}
             out.append(
                 ClassificationVerdict(
-                    label=max(dist, key=lambda k: dist[k]), probabilities=frozen_mapping(dist),
-                    context=r.context, response=r.response, criteria=r.criteria, model=self.name,
-                    fingerprint=self.fingerprint, kind="generative", cached=False,
+                    label=max(dist, key=lambda k: dist[k]),
+                    probabilities=frozen_mapping(dist),
+                    context=r.context,
+                    response=r.response,
+                    criteria=r.criteria,
+                    model=self.name,
+                    fingerprint=self.fingerprint,
+                    kind="generative",
+                    cached=False,
                 )
             )
         return out

@@ -1,8 +1,8 @@
 """Plain-torch definition of label log-probabilities; the other paths are tested against it.
 
-    logits = h @ W^T                       h: [N, D], W: [V, D]
-    full[n, k] = logits[n, ids[k]] - logsumexp_v(logits[n, v])
-    label[n, k] = full[n, k] - logsumexp_k(full[n, k])
+logits = h @ W^T                       h: [N, D], W: [V, D]
+full[n, k] = logits[n, ids[k]] - logsumexp_v(logits[n, v])
+label[n, k] = full[n, k] - logsumexp_k(full[n, k])
 """
 
 from __future__ import annotations

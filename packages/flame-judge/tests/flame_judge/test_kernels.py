@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from flame_judge.kernels import label_logprobs
+from flame_judge.kernels.label_logprobs import reference
+
+
+@pytest.mark.parametrize(
+    ("rows", "dim", "vocab", "chunk"), [(1, 8, 1031, 128), (7, 64, 1031, 1000), (5, 32, 4096, 4096)]
+)
+def test_chunked_matches_reference(rows, dim, vocab, chunk):
+    gen = torch.Generator().manual_seed(0)
+    hidden = torch.randn(rows, dim, generator=gen)
+    weight = torch.randn(vocab, dim, generator=gen) * 0.5
+    ids = torch.tensor([3, vocab - 1, 17])
+    full, norm = label_logprobs(hidden, weight, ids, chunk=chunk)
+    ref_full, ref_norm = reference.label_logprobs(hidden, weight, ids)
+    torch.testing.assert_close(full, ref_full, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(norm, ref_norm, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(norm.exp().sum(-1), torch.ones(rows))
+
+
+def test_shape_errors_name_the_shapes():
+    with pytest.raises(ValueError, match=r"\(3, 4\)"):
+        label_logprobs(torch.zeros(2, 5), torch.zeros(3, 4), torch.tensor([0]))
