@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytester runs give tests a fresh HOME; point them at the real model cache so the default
+    # model is converted once per machine, not once per test.
+    if importlib.util.find_spec("flame_judge") is not None and "FLAME_CACHE_DIR" not in os.environ:
+        from flame_judge.paths import cache_dir
+
+        os.environ["FLAME_CACHE_DIR"] = str(cache_dir())
 
 
 def _cuda() -> bool:

@@ -56,12 +56,14 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             os.environ["FLAME_CACHE_DIR"] = tmp
             start = time.perf_counter()
-            Judge.load(cache=False).close()
+            Judge.load(cache=False, eager=True).close()
             print(f"first load (GGUF -> safetensors): {time.perf_counter() - start:.1f} s")
             del os.environ["FLAME_CACHE_DIR"]
-    Judge.load(cache=False).close()  # make sure the converted copy exists before timing a warm load
+    Judge.load(
+        cache=False, eager=True
+    ).close()  # make sure the converted copy exists before timing a warm load
     start = time.perf_counter()
-    judge = Judge.load(cache=False)
+    judge = Judge.load(cache=False, eager=True)
     print(f"warm load: {time.perf_counter() - start:.1f} s")
     work = pairs(args.pairs)
     judge.pairwise_batch(work[:2])  # warm-up

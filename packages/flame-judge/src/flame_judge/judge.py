@@ -70,11 +70,15 @@ class Judge:
         cache: bool | str | os.PathLike[str] = True,
         max_input_tokens: int = 2048,
         batch_tokens: int = 16384,
+        eager: bool = False,
     ) -> Judge:
-        """Load `model` (None = the default judge, a known name, or a local directory)."""
+        """Open `model` (None = the default judge, a known name, or a local directory).
+
+        The weights load on the first request the cache cannot answer (`eager=True`: now).
+        """
         from flame_judge.loading import load
 
-        loaded = load(model, device=device)
+        loaded = load(model, device=device, eager=eager)
         backend = GenerativeBackend(loaded, max_input_tokens=max_input_tokens, batch_tokens=batch_tokens)
         store = None
         if cache is not False:

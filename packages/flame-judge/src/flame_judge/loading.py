@@ -15,7 +15,6 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,13 +32,55 @@ _GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _META = "flame.json"
 
 
-@dataclass(frozen=True)
 class LoadedModel:
-    model: PreTrainedModel
-    tokenizer: PreTrainedTokenizerBase
-    name: str
-    fingerprint: str
-    device: torch.device
+    """Tokenizer and fingerprint at once; the weights on first use of `.model`.
+
+    A judge whose every request is in the judgment cache never needs the weights, so a warm
+    re-run of a judged test suite does no model work.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        tokenizer: PreTrainedTokenizerBase,
+        name: str,
+        fingerprint: str,
+        device: torch.device,
+    ) -> None:
+        self.directory = directory
+        self.tokenizer = tokenizer
+        self.name = name
+        self.fingerprint = fingerprint
+        self.device = device
+        self._model: PreTrainedModel | None = None
+
+    @property
+    def is_loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def model(self) -> PreTrainedModel:
+        if self._model is None:
+            self._model = _load_weights(self.directory, self.name, self.device)
+        return self._model
+
+
+def _load_weights(directory: Path, name: str, device: torch.device) -> PreTrainedModel:
+    import torch
+    from transformers import AutoModelForCausalLM
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # a warm load takes a second; its bars are noise in test output
+    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    try:
+        model = AutoModelForCausalLM.from_pretrained(str(directory), dtype=dtype)
+        model.to(device)  # pyright: ignore[reportArgumentType]
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"could not load the model in {directory}: {exc}") from exc
+    except torch.OutOfMemoryError as exc:
+        raise ModelLoadError(f"out of memory loading {name} on {device}: {exc}") from exc
+    model.eval()
+    return model
 
 
 def known_models() -> list[str]:
@@ -170,22 +211,19 @@ def fingerprint_of(name: str, directory: Path) -> str:
     return f"{name}@{_sha256(weights)[:16]}"
 
 
-def load(spec: str | os.PathLike[str] | None = None, *, device: str = "auto") -> LoadedModel:
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import logging as hf_logging
+def load(
+    spec: str | os.PathLike[str] | None = None, *, device: str = "auto", eager: bool = False
+) -> LoadedModel:
+    """Resolve and open a model: tokenizer now, weights on first use (or now with `eager=True`)."""
+    from transformers import AutoTokenizer
 
+    target = resolve_device(device)  # before resolve(): a bad device fails fast, without a conversion
     name, directory = resolve(spec)
-    hf_logging.disable_progress_bar()  # a warm load takes seconds; its bars are noise in test output
-    target = resolve_device(device)
-    dtype = torch.bfloat16 if target.type == "cuda" else torch.float32
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(directory))
-        model = AutoModelForCausalLM.from_pretrained(str(directory), dtype=dtype)
     except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"could not load the model in {directory}: {exc}") from exc
-    except torch.OutOfMemoryError as exc:
-        raise ModelLoadError(f"out of memory loading {name} on {target}: {exc}") from exc
-    model.to(target)  # pyright: ignore[reportArgumentType]
-    model.eval()
-    return LoadedModel(model, tokenizer, name, fingerprint_of(name, directory), target)
+        raise ModelLoadError(f"could not load the tokenizer in {directory}: {exc}") from exc
+    loaded = LoadedModel(directory, tokenizer, name, fingerprint_of(name, directory), target)
+    if eager:
+        _ = loaded.model
+    return loaded

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from flame_data.format import fit_inputs, render_input, scoring_prefix
 from flame_data.schema import TaskSpec
 from flame_judge.errors import InputTooLongError, JudgeError, LabelTokenError
-from flame_judge.kernels import label_logprobs
 from flame_judge.prompting import TokenizerView, chat_prefix_suffix
 
 if TYPE_CHECKING:
@@ -109,6 +108,8 @@ class GenerativeBackend:
     def score(self, queries: Sequence[LabelQuery], *, batch_size: int | None = None) -> list[list[float]]:
         """Full-vocabulary log-probability of each query's labels, in query order."""
         import torch
+
+        from flame_judge.kernels import label_logprobs
 
         model, device = self.loaded.model, self.loaded.device
         encoded = [self._encode(q.text) + list(self._label_ids(q.prefix, q.labels)[0]) for q in queries]

@@ -1,0 +1,17 @@
+"""A deliberately failing judged test, to show what a failure looks like:
+
+    uv run pytest examples/faq_bot/failing_demo.py
+
+The "rewrite" here is the old, unhelpful answer, so the judge must not prefer it.
+"""
+
+from __future__ import annotations
+
+from faq_bot import new_bot, old_bot
+
+from pytest_flame import assert_judged_better
+
+
+def test_regression_is_caught():
+    question = "Can I get a refund?"
+    assert_judged_better(old_bot(question), new_bot(question), prompt=question, criteria="helpfulness")
