@@ -2,16 +2,19 @@
 
     uv run pytest examples/faq_bot/failing_demo.py
 
-The "rewrite" here is the old, unhelpful answer, so the judge must not prefer it.
+The "rewrite" here is the old, unhelpful answer, so the judge must not prefer it by a clear margin.
+The margin (0.1) is what keeps a near coin-flip verdict from passing.
 """
 
 from __future__ import annotations
 
+import pytest
 from faq_bot import new_bot, old_bot
 
 from pytest_flame import assert_judged_better
 
 
+@pytest.mark.flame(margin=0.1)
 def test_regression_is_caught():
     question = "Can I get a refund?"
     assert_judged_better(old_bot(question), new_bot(question), prompt=question, criteria="helpfulness")

@@ -27,3 +27,17 @@ def test_example_suite_runs_on_the_real_model_and_replays_from_the_cache(pyteste
     second = pytester.runpytest_subprocess(*args)
     assert second.parseoutcomes() == outcomes
     second.stdout.fnmatch_lines(["7 judgments: * 7 from cache; *"])
+
+
+def test_failing_demo_fails_with_an_explanation(pytester: pytest.Pytester):
+    result = pytester.runpytest_subprocess(
+        str(EXAMPLES / "failing_demo.py"), "--flame-cache", str(pytester.path / "c.sqlite"), "-p", "no:cacheprovider"
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*flame judged the candidate NOT better than the baseline (criteria: helpfulness)",
+            "*P(candidate better) = *, needs > 0.600 (margin 0.100)",
+            "*failing_demo.py:20: JudgedAssertionError",
+        ]
+    )
