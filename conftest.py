@@ -27,9 +27,7 @@ def _cuda() -> bool:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if any(item.get_closest_marker("gpu") for item in items) and not _cuda():
-        skip = pytest.mark.skip(
-            reason="needs a CUDA GPU; none is visible (torch.cuda.is_available() is False)"
-        )
+        skip = pytest.mark.skip(reason="needs a CUDA GPU; none is visible (torch.cuda.is_available() is False)")
         for item in items:
             if item.get_closest_marker("gpu"):
                 item.add_marker(skip)

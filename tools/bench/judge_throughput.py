@@ -42,14 +42,10 @@ def pairs(n: int) -> list[PairwiseRequest]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", type=int, default=32)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 16])
-    parser.add_argument(
-        "--cold", action="store_true", help="time the one-time GGUF conversion in a fresh cache dir"
-    )
+    parser.add_argument("--cold", action="store_true", help="time the one-time GGUF conversion in a fresh cache dir")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
     if args.cold:
@@ -59,9 +55,7 @@ def main() -> None:
             Judge.load(cache=False, eager=True).close()
             print(f"first load (GGUF -> safetensors): {time.perf_counter() - start:.1f} s")
             del os.environ["FLAME_CACHE_DIR"]
-    Judge.load(
-        cache=False, eager=True
-    ).close()  # make sure the converted copy exists before timing a warm load
+    Judge.load(cache=False, eager=True).close()  # make sure the converted copy exists before timing a warm load
     start = time.perf_counter()
     judge = Judge.load(cache=False, eager=True)
     print(f"warm load: {time.perf_counter() - start:.1f} s")

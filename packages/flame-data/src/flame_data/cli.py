@@ -6,8 +6,124 @@ from __future__ import annotations
 import argparse
 import sys
 from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
 
 from flame_data.errors import FlameError
+from flame_data.mixture import DEFAULT_CAP, PERMISSIVE
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    data = sub.add_parser("data", help="the FLAMe collection: list tasks, build mixtures, show stats")
+    cmds = data.add_subparsers(dest="data_command", metavar="COMMAND", required=True)
+    p = cmds.add_parser("list", help="print every registered task (type, category, license, source)")
+    p.set_defaults(handler=_list)
+    p = cmds.add_parser("build", help="build a mixture as a datasets Arrow dataset")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="datasets folder (default: FLAME_DATA_DIR or ../shared/data)",
+    )
+    p.add_argument("--datasets", nargs="*", default=(), help="only these datasets (default: all)")
+    p.add_argument(
+        "--licenses",
+        default=",".join(PERMISSIVE),
+        help="comma-separated SPDX ids to accept, or 'all' (default: the permissive ones)",
+    )
+    p.add_argument("--cap", type=int, default=DEFAULT_CAP, help="max train examples per task (default 2^16)")
+    p.add_argument("--weights", type=Path, default=None, help="TOML: [weights] task/dataset/category = number")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--decontaminate", type=Path, nargs="*", default=(), help="evaluation JSON/JSONL files")
+    p.add_argument(
+        "--on-error",
+        choices=("raise", "skip"),
+        default="raise",
+        help="a malformed row stops the build (raise) or goes to rejects.jsonl (skip)",
+    )
+    p.set_defaults(handler=_build)
+    p = cmds.add_parser("stats", help="task table of a built mixture; writes stats.md and mixture.png")
+    p.add_argument("mixture", type=Path, help="folder written by flame data build")
+    p.set_defaults(handler=_stats)
+
+
+def _list(args: argparse.Namespace) -> int:
+    from flame_data.registry import adapters
+    from flame_data.stats import plain_table
+
+    rows = []
+    for cls in adapters().values():
+        for spec in cls.tasks:
+            rows.append((spec.name, spec.task_type, spec.category, cls.license, cls.license_class()))
+        if not cls.tasks:
+            rows.append((f"{cls.name} (no tasks)", "-", "-", cls.license, cls.license_class()))
+    print(plain_table(rows, ("task", "type", "category", "license", "license class")))
+    print(f"\n{sum(len(c.tasks) for c in adapters().values())} tasks from {len(adapters())} datasets")
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from flame_data.adapter import LICENSES
+    from flame_data.mixture import BuildConfig, build, default_data_dir, load_weights, save
+    from flame_data.stats import load_stats, plain_table, task_rows
+
+    licenses = (
+        tuple(LICENSES) if args.licenses == "all" else tuple(x.strip() for x in args.licenses.split(",") if x.strip())
+    )
+    config = BuildConfig(
+        data_dir=args.data_dir or default_data_dir(),
+        datasets=tuple(args.datasets),
+        licenses=licenses,
+        cap=args.cap,
+        seed=args.seed,
+        weights=load_weights(args.weights) if args.weights else {},
+        decontaminate=tuple(args.decontaminate),
+        on_error=args.on_error,
+    )
+    built = build(config)
+    save(built, args.out, config)
+    stats = load_stats(args.out)
+    print(plain_table(task_rows(stats)))
+    rows_read = sum(d.rows_read for d in built.datasets)
+    rejected = sum(sum(d.rows_rejected.values()) for d in built.datasets)
+    written = {s: len(r) for s, r in built.records.items()}
+    removed = removal_totals(built)
+    print(
+        f"\nrows read {rows_read} = converted {rows_read - rejected} + rejected {rejected}"
+        + (f" (reasons in {args.out / 'rejects.jsonl'})" if rejected else "")
+    )
+    print(
+        f"examples generated {removed['generated']} = written {sum(written.values())} {written} + "
+        f"excluded by license {removed['license']} + duplicates {removed['duplicates']} + "
+        f"decontaminated {removed['decontaminated']} + over the cap {removed['capped']}"
+    )
+    print(f"{len(task_rows(stats))} tasks written to {args.out} in {built.seconds:.1f} s")
+    return 0
+
+
+def removal_totals(built: Any) -> dict[str, int]:
+    totals = {"generated": 0, "license": 0, "duplicates": 0, "decontaminated": 0, "capped": 0}
+    for t in built.tasks:
+        totals["generated"] += t.generated
+        totals["license"] += t.excluded_by_license
+        totals["duplicates"] += t.duplicates
+        totals["decontaminated"] += sum(t.decontaminated.values())
+        totals["capped"] += t.capped
+    return totals
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from flame_data.stats import load_stats, plain_table, summary, task_rows, write_report
+
+    stats = load_stats(args.mixture)
+    print(plain_table(task_rows(stats)))
+    parts = summary(stats)
+    print("\ntasks by type:", dict(sorted(parts["tasks_by_type"].items())))
+    print("tasks by category:", dict(sorted(parts["tasks_by_category"].items())))
+    md, png = write_report(stats, args.mixture)
+    print(f"wrote {md} and {png}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -71,8 +71,7 @@ def scoring_prefix(spec: TaskSpec, field: str | None = None) -> str:
     name = field or spec.outputs[0].name
     if spec.outputs[0].name != name:
         raise SchemaError(
-            f"task {spec.name!r}: only the first output field ({spec.outputs[0].name!r}) can be scored, "
-            f"not {name!r}"
+            f"task {spec.name!r}: only the first output field ({spec.outputs[0].name!r}) can be scored, not {name!r}"
         )
     if not spec.outputs[0].labels:
         raise SchemaError(f"task {spec.name!r}: output field {name!r} declares no labels to score")
@@ -133,9 +132,7 @@ def fit_inputs(
         if excess <= 0:
             return cut
         budget -= max(excess, 1)
-    raise InputTooLongError(
-        f"task {spec.name!r}: could not cut the input to {max_tokens} tokens; raise the budget"
-    )
+    raise InputTooLongError(f"task {spec.name!r}: could not cut the input to {max_tokens} tokens; raise the budget")
 
 
 def _water_level(lengths: Sequence[int], budget: int) -> int:

@@ -35,9 +35,7 @@ class OutputField:
         if len(set(self.labels)) != len(self.labels):
             raise SchemaError(f"output field {self.name!r} repeats a label: {self.labels!r}")
         if any(not label or label != label.strip() for label in self.labels):
-            raise SchemaError(
-                f"output field {self.name!r} has an empty or space-padded label: {self.labels!r}"
-            )
+            raise SchemaError(f"output field {self.name!r} has an empty or space-padded label: {self.labels!r}")
 
 
 @dataclass(frozen=True)
@@ -78,9 +76,7 @@ class TaskSpec:
         for out in self.outputs:
             if out.name == name:
                 return out
-        raise SchemaError(
-            f"task {self.name!r} has no output field {name!r}; it has {[o.name for o in self.outputs]}"
-        )
+        raise SchemaError(f"task {self.name!r} has no output field {name!r}; it has {[o.name for o in self.outputs]}")
 
 
 def _freeze(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -116,6 +112,4 @@ class Example:
         for name, value in self.target:
             out = spec.output(name)
             if out.labels and value not in out.labels:
-                raise SchemaError(
-                    f"example of task {spec.name!r}: {name} {value!r} is not one of {list(out.labels)}"
-                )
+                raise SchemaError(f"example of task {spec.name!r}: {name} {value!r} is not one of {list(out.labels)}")

@@ -50,8 +50,7 @@ def pointwise_task(criteria: str | None = None, scale: tuple[int, int] = (1, 5))
         name="judge/pointwise",
         task_type="pointwise",
         definition=(
-            f"Rate the {aspect} of the response to the request on a scale from {low} (worst) "
-            f"to {high} (best)."
+            f"Rate the {aspect} of the response to the request on a scale from {low} (worst) to {high} (best)."
         ),
         instructions=f"Judge only {aspect}. Use the whole scale.",
         outputs=(OutputField("score", f"an integer from {low} to {high}", scale_labels(scale)),),

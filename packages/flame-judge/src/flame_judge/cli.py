@@ -24,15 +24,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     modes = judge.add_subparsers(dest="judge_command", metavar="MODE", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--model", default=None, help="model name or local directory (default: the default judge)"
-        )
+        p.add_argument("--model", default=None, help="model name or local directory (default: the default judge)")
         p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
         p.add_argument("--no-cache", action="store_true", help="do not read or write the judgment cache")
         p.add_argument("--cache", default=None, help="judgment cache file (default: in FLAME_CACHE_DIR)")
-        p.add_argument(
-            "--max-input-tokens", type=int, default=2048, help="truncate inputs to this many tokens"
-        )
+        p.add_argument("--max-input-tokens", type=int, default=2048, help="truncate inputs to this many tokens")
 
     p = modes.add_parser("pairwise", help="which of two responses is better")
     p.add_argument("--prompt", required=True)
@@ -64,9 +60,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = modes.add_parser("batch", help="judge every row of a JSONL file")
     p.add_argument("input", type=Path, help="JSONL: one request per line (see the flame-judge README)")
     p.add_argument("--out", type=Path, required=True, help="JSONL of verdicts, one per scored row")
-    p.add_argument(
-        "--rejects", type=Path, default=None, help="JSONL of rejected rows (default: OUT.rejects.jsonl)"
-    )
+    p.add_argument("--rejects", type=Path, default=None, help="JSONL of rejected rows (default: OUT.rejects.jsonl)")
     p.add_argument("--mode", choices=MODES, default="pairwise", help="mode for rows without a 'mode' field")
     common(p)
     p.set_defaults(handler=_run_batch)
@@ -87,9 +81,7 @@ def _run_single(args: argparse.Namespace) -> int:
         if args.judge_command == "pairwise":
             verdict = judge.pairwise(args.prompt, args.a, args.b, criteria=args.criteria)
         elif args.judge_command == "pointwise":
-            verdict = judge.pointwise(
-                args.prompt, args.response, criteria=args.criteria, scale=tuple(args.scale)
-            )
+            verdict = judge.pointwise(args.prompt, args.response, criteria=args.criteria, scale=tuple(args.scale))
         else:
             labels = [x.strip() for x in args.labels.split(",") if x.strip()]
             verdict = judge.classify(args.context, args.response, labels=labels, criteria=args.criteria)
@@ -171,11 +163,7 @@ def parse_row(line: str, default_mode: str) -> tuple[str, Any]:
             raise ValueError(f"field 'scale' must be [low, high] integers with low < high, got {scale!r}")
         return mode, PointwiseRequest(row["prompt"], row["response"], criteria, (scale[0], scale[1]))
     labels = row.get("labels") or ["yes", "no"]
-    if (
-        len(labels) < 2
-        or not all(isinstance(x, str) and x.strip() for x in labels)
-        or len(set(labels)) != len(labels)
-    ):
+    if len(labels) < 2 or not all(isinstance(x, str) and x.strip() for x in labels) or len(set(labels)) != len(labels):
         raise ValueError(f"field 'labels' must list at least two distinct non-empty strings, got {labels!r}")
     return mode, ClassificationRequest(row["context"], row["response"], tuple(labels), criteria)
 

@@ -109,13 +109,9 @@ def resolve_device(device: str) -> torch.device:
     try:
         resolved = torch.device(device)
     except RuntimeError as exc:
-        raise ModelLoadError(
-            f"device {device!r} is not a torch device; use 'auto', 'cpu' or 'cuda[:N]'"
-        ) from exc
+        raise ModelLoadError(f"device {device!r} is not a torch device; use 'auto', 'cpu' or 'cuda[:N]'") from exc
     if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ModelLoadError(
-            f"device {device!r} was asked for but CUDA is not available; use 'cpu' or 'auto'"
-        )
+        raise ModelLoadError(f"device {device!r} was asked for but CUDA is not available; use 'cpu' or 'auto'")
     return resolved
 
 
@@ -211,9 +207,7 @@ def fingerprint_of(name: str, directory: Path) -> str:
     return f"{name}@{_sha256(weights)[:16]}"
 
 
-def load(
-    spec: str | os.PathLike[str] | None = None, *, device: str = "auto", eager: bool = False
-) -> LoadedModel:
+def load(spec: str | os.PathLike[str] | None = None, *, device: str = "auto", eager: bool = False) -> LoadedModel:
     """Resolve and open a model: tokenizer now, weights on first use (or now with `eager=True`)."""
     from transformers import AutoTokenizer
 

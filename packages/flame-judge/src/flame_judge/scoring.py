@@ -116,17 +116,14 @@ class GenerativeBackend:
         for q, ids in zip(queries, encoded, strict=True):
             if len(ids) > self.max_input_tokens:
                 raise InputTooLongError(
-                    f"a prompt of {len(ids)} tokens exceeds max_input_tokens={self.max_input_tokens}: "
-                    f"{q.text[:80]!r}"
+                    f"a prompt of {len(ids)} tokens exceeds max_input_tokens={self.max_input_tokens}: {q.text[:80]!r}"
                 )
         if batch_size is None:
             batches = plan_batches(
                 [len(e) for e in encoded], batch_tokens=self.batch_tokens, max_batch_size=self.max_batch_size
             )
         else:
-            batches = [
-                list(range(i, min(i + batch_size, len(queries)))) for i in range(0, len(queries), batch_size)
-            ]
+            batches = [list(range(i, min(i + batch_size, len(queries)))) for i in range(0, len(queries), batch_size)]
         pad_id = self.loaded.tokenizer.pad_token_id
         pad = pad_id if isinstance(pad_id, int) else 0
         head = model.get_output_embeddings()
@@ -157,9 +154,7 @@ class GenerativeBackend:
                     by_labels.setdefault((queries[i].prefix, queries[i].labels), []).append(row)
                 for (prefix, labels), rows in by_labels.items():
                     _, label_ids = self._label_ids(prefix, labels)
-                    full, _ = label_logprobs(
-                        answer[rows], head.weight, torch.tensor(list(label_ids), device=device)
-                    )
+                    full, _ = label_logprobs(answer[rows], head.weight, torch.tensor(list(label_ids), device=device))
                     for r, values in zip(rows, full.tolist(), strict=True):
                         results[batch[r]] = values
         return results

@@ -99,9 +99,7 @@ class FakeJudge:
     ) -> ClassificationVerdict:
         return self.classify_batch([ClassificationRequest(context, response, tuple(labels), criteria)])[0]
 
-    def classify_batch(
-        self, requests: Sequence[ClassificationRequest], **_: object
-    ) -> list[ClassificationVerdict]:
+    def classify_batch(self, requests: Sequence[ClassificationRequest], **_: object) -> list[ClassificationVerdict]:
         out = []
         for r in requests:
             self.calls += 1

@@ -96,9 +96,7 @@ def to_dict(verdict: Verdict) -> dict[str, object]:
     out: dict[str, object] = {}
     for name in verdict.__dataclass_fields__:
         value = getattr(verdict, name)
-        out[name] = (
-            dict(value) if isinstance(value, Mapping) else list(value) if isinstance(value, tuple) else value
-        )
+        out[name] = dict(value) if isinstance(value, Mapping) else list(value) if isinstance(value, tuple) else value
     if isinstance(verdict, PairwiseVerdict):
         out["order_consistent"] = verdict.order_consistent
     if isinstance(verdict, PointwiseVerdict):

@@ -147,9 +147,7 @@ def assert_judged(
     return verdict
 
 
-def assert_judged_faithful(
-    response: str, *, source: str, margin: float | None = None
-) -> ClassificationVerdict:
+def assert_judged_faithful(response: str, *, source: str, margin: float | None = None) -> ClassificationVerdict:
     """Assert the judge finds every claim of `response` supported by `source`: P(yes) > 0.5 + margin."""
     __tracebackhide__ = True
     _check_text("response", response)

@@ -54,9 +54,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="neither read nor write the judgment cache",
     )
-    parser.addini(
-        "flame_no_cache", help="neither read nor write the judgment cache", type="bool", default=False
-    )
+    parser.addini("flame_no_cache", help="neither read nor write the judgment cache", type="bool", default=False)
 
 
 def _setting(config: pytest.Config, name: str) -> Any:

@@ -57,9 +57,7 @@ def _html(rows: list[dict[str, object]]) -> str:
             f"{r['seconds']:.2f}",
             r["model"],
         )
-        body.append(
-            f'<tr class="{outcome}">' + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>"
-        )
+        body.append(f'<tr class="{outcome}">' + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
     return (
         "<!doctype html><meta charset=utf-8><title>flame judgments</title>"
         "<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;"

@@ -31,7 +31,11 @@ def test_example_suite_runs_on_the_real_model_and_replays_from_the_cache(pyteste
 
 def test_failing_demo_fails_with_an_explanation(pytester: pytest.Pytester):
     result = pytester.runpytest_subprocess(
-        str(EXAMPLES / "failing_demo.py"), "--flame-cache", str(pytester.path / "c.sqlite"), "-p", "no:cacheprovider"
+        str(EXAMPLES / "failing_demo.py"),
+        "--flame-cache",
+        str(pytester.path / "c.sqlite"),
+        "-p",
+        "no:cacheprovider",
     )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(

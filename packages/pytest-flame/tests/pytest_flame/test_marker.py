@@ -15,9 +15,7 @@ def test_unknown_marker_key_is_a_usage_error(pytester: pytest.Pytester):
     )
     result = pytester.runpytest("--flame-model", "fake")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(
-        ["*@pytest.mark.flame on test_*::test_typo takes only keyword arguments*['modle']*"]
-    )
+    result.stderr.fnmatch_lines(["*@pytest.mark.flame on test_*::test_typo takes only keyword arguments*['modle']*"])
 
 
 def test_marker_model_overrides_the_session_model(pytester: pytest.Pytester):

@@ -27,9 +27,7 @@ def test_margin_from_command_line_ini_and_marker(pytester: pytest.Pytester):
     pytester.runpytest("--flame-model", "fake", "--flame-margin", above).assert_outcomes(failed=1)
     pytester.makeini(f"[pytest]\nflame_margin = {above}\n")
     pytester.runpytest("--flame-model", "fake").assert_outcomes(failed=1)
-    marked = BORDERLINE.replace(
-        "def test_close_call", f"@pytest.mark.flame(margin={below})\ndef test_close_call"
-    )
+    marked = BORDERLINE.replace("def test_close_call", f"@pytest.mark.flame(margin={below})\ndef test_close_call")
     pytester.makepyfile(test_close=marked)
     pytester.runpytest("--flame-model", "fake").assert_outcomes(passed=1)
 

@@ -16,9 +16,7 @@ def _chunked(
         logits = h @ weight[start : start + chunk].float().T
         chunk_max = logits.amax(dim=-1)
         new_max = torch.maximum(running_max, chunk_max)
-        running_sum = running_sum * torch.exp(running_max - new_max) + torch.exp(
-            logits - new_max[:, None]
-        ).sum(dim=-1)
+        running_sum = running_sum * torch.exp(running_max - new_max) + torch.exp(logits - new_max[:, None]).sum(dim=-1)
         running_max = new_max
     logz = running_max + torch.log(running_sum)
     label_logits = h @ weight[label_ids].float().T
@@ -35,8 +33,7 @@ def label_logprobs(
     """
     if hidden.ndim != 2 or weight.ndim != 2 or hidden.shape[1] != weight.shape[1]:
         raise ValueError(
-            f"label_logprobs wants hidden [N, D] and weight [V, D]; got {tuple(hidden.shape)} and "
-            f"{tuple(weight.shape)}"
+            f"label_logprobs wants hidden [N, D] and weight [V, D]; got {tuple(hidden.shape)} and {tuple(weight.shape)}"
         )
     if label_ids.ndim != 1 or label_ids.numel() == 0:
         raise ValueError(f"label_ids must be a non-empty 1-d tensor, got shape {tuple(label_ids.shape)}")
