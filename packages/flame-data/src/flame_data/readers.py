@@ -60,7 +60,7 @@ def json_records(path: Path) -> Iterator[tuple[str, Any]]:
 
 
 def table(
-    path: Path, *, delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL
+    path: Path, *, delimiter: str = ",", quoting: Any = csv.QUOTE_MINIMAL
 ) -> Iterator[tuple[str, dict[str, str]]]:
     """(file:line, row dict) for a CSV/TSV file with a header row."""
     csv.field_size_limit(sys.maxsize)
