@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from pathlib import Path
 
 import pytest
 
 
+SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    # The collection's tests read the real datasets beside the repository (never copied into it).
+    os.environ.setdefault("FLAME_DATA_DIR", str(SHARED_DATA))
     # pytester runs give tests a fresh HOME; point them at the real model cache so the default
     # model is converted once per machine, not once per test.
     if importlib.util.find_spec("flame_judge") is not None and "FLAME_CACHE_DIR" not in os.environ:

@@ -50,7 +50,7 @@ class GPT3NewsBestWorst(Adapter):
         for k, judgment in enumerate(get(row, "annotators", list)):
             best = get(judgment, "best_summary", list)
             worst = get(judgment, "worst_summary", list)
-            if not set(best) | set(worst) <= set(SYSTEMS):
+            if not all(isinstance(s, str) for s in best + worst) or not set(best) | set(worst) <= set(SYSTEMS):
                 raise RowError(f"unknown system in {best + worst}", field="annotators")
             if len(best) != 1 or len(worst) != 1 or best == worst:
                 yield Skip(task, "judgment without one distinct best and one distinct worst summary")

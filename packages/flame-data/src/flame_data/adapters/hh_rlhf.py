@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flame_data import readers
-from flame_data.adapter import Adapter, Row, Skip, pairwise, pairwise_spec, text
+from flame_data.adapter import Adapter, Row, Skip, get, pairwise, pairwise_spec, text
 from flame_data.errors import RowError
 from flame_data.registry import register
 from flame_data.schema import Example
@@ -65,7 +65,10 @@ class HHRLHF(Adapter):
         if context != rejected[:cut_r].strip():
             raise RowError("chosen and rejected do not share the conversation before the last turn")
         a, b = chosen[cut_c + len(SPLIT) :].strip(), rejected[cut_r + len(SPLIT) :].strip()
-        task = f"hh_rlhf/{row['aspect']}"
+        aspect = get(row, "aspect", str)
+        if aspect not in ("helpful", "harmless"):
+            raise RowError(f"expected helpful or harmless, got {aspect!r}", field="aspect")
+        task = f"hh_rlhf/{aspect}"
         if a == b:
             yield Skip(task, "chosen and rejected final turns are identical")
             return

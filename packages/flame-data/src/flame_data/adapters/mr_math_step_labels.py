@@ -19,7 +19,7 @@ HOMEPAGE = "https://github.com/GAIR-NLP/ReasonEval"
 
 def _steps(row: Any) -> list[str]:
     raw = get(row, "model_output_step_format", list)
-    steps = [" ".join(s) if isinstance(s, list) else s for s in raw]
+    steps = [" ".join(map(str, s)) if isinstance(s, list) else s for s in raw]
     if not steps or not all(isinstance(s, str) for s in steps):
         raise RowError("expected a list of steps", field="model_output_step_format")
     return steps

@@ -50,7 +50,7 @@ class QAFeedback(Adapter):
         passage_text = "\n".join(f"{p[0]}: {' '.join(p[1:])}" for p in passages if p)
         answers = [get(row, f"prediction {i}", str).strip() for i in range(1, 5)]
         prefs = get(row, "preference", list)
-        if len(prefs) != 6 or any(p not in WINNER for p in prefs):
+        if len(prefs) != 6 or any(isinstance(p, bool) or not isinstance(p, int) or p not in WINNER for p in prefs):
             raise RowError(f"expected 6 values in 0, 1, 2; got {prefs!r}", field="preference")
         task = self.tasks[0].name
         context = [("question", question), ("passages", passage_text)]

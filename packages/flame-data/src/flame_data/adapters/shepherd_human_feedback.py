@@ -79,10 +79,13 @@ class Shepherd(Adapter):
         jobs = get(get(raw, "latestLabel", dict), "jsonResponse", dict)
         for aspect, (job, _) in JOBS.items():
             task = f"{self.name}/{aspect}"
-            categories = (jobs.get(job) or {}).get("categories") or []
+            rated = jobs.get(job)
+            categories = rated.get("categories") if isinstance(rated, dict) else None
             if not categories:
                 yield Skip(task, "not rated")
                 continue
+            if not isinstance(categories, list) or not isinstance(categories[0], dict):
+                raise RowError("expected a list of rating categories", field=job)
             name = str(categories[0].get("name", ""))
             if not name[:1].isdigit():
                 raise RowError(f"expected a rating like '2_...', got {name!r}", field=job)

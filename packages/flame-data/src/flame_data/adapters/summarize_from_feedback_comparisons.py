@@ -51,14 +51,15 @@ class SummarizeFromFeedback(Adapter):
         choice = get(row, "choice", int)
         if choice not in (0, 1):
             raise RowError(f"expected 0 or 1, got {choice}", field="choice")
-        title = info.get("title") or ""
+        title = info.get("title") if isinstance(info.get("title"), str) else ""
         context = [("title", title), ("text", source)] if title else [("text", source)]
         first, second = summaries[0]["text"].strip(), summaries[1]["text"].strip()
         task = self.tasks[0].name
         if first == second:
             yield Skip(task, "identical summaries")
             return
-        confidence = (row.get("extra") or {}).get("confidence")
+        extra = row.get("extra")
+        confidence = extra.get("confidence") if isinstance(extra, dict) else None
         yield pairwise(
             task,
             context,

@@ -97,10 +97,15 @@ class WMTMQMTed(Adapter):
                 yield Row(segment.pop("where"), {"pair": pair, **segment})
 
     def convert(self, row: Any) -> Iterator[Example | Skip]:
-        source_lang, target_lang = PAIRS[get(row, "pair", str)]
+        pair = get(row, "pair", str)
+        if pair not in PAIRS:
+            raise RowError(f"expected one of {sorted(PAIRS)}, got {pair!r}", field="pair")
+        source_lang, target_lang = PAIRS[pair]
         source = get(row, "source", str)
         scored = []
         for system, marks in get(row, "outputs", dict).items():
+            if not isinstance(marks, list) or not marks:
+                raise RowError("expected a list of annotation rows", field=f"outputs.{system}")
             target = SPAN.sub("", get(marks[0], "target", str)).strip()
             mqm = sum(weight(get(m, "category", str), get(m, "severity", str)) for m in marks)
             inputs = [(f"source ({source_lang})", source), (f"translation ({target_lang})", target)]

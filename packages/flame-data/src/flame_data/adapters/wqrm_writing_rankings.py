@@ -54,7 +54,13 @@ class WQRM(Adapter):
         texts = {v: text(get(row, v, dict), "candidate").strip() for v in VERSIONS}
         context = [("instruction", "\n".join(parts)), ("genre", str(row.get("genre", "")))]
         for k, ranking in enumerate(get(row, "annotations", list)):
-            if not isinstance(ranking, dict) or set(ranking) != set(VERSIONS) or set(ranking.values()) != set(RANK):
+            values = list(ranking.values()) if isinstance(ranking, dict) else []
+            if (
+                not isinstance(ranking, dict)
+                or set(ranking) != set(VERSIONS)
+                or not all(isinstance(v, str) for v in values)
+                or set(values) != set(RANK)
+            ):
                 yield Skip(self.tasks[0].name, "annotation is not a full ranking of the three versions")
                 continue
             order = sorted(VERSIONS, key=lambda v: RANK[ranking[v]])
