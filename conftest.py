@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-
 SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
 
 

@@ -8,7 +8,9 @@ from flame_data.cli import main
 def test_list_prints_every_task(capsys):
     assert main(["data", "list"]) == 0
     out = capsys.readouterr().out
-    assert "hh_rlhf/helpful" in out and "pairwise" in out and "MIT" in out
+    assert "hh_rlhf/helpful" in out
+    assert "pairwise" in out
+    assert "MIT" in out
     assert "frank (no tasks)" in out
 
 
