@@ -15,6 +15,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,8 +47,10 @@ class LoadedModel:
         name: str,
         fingerprint: str,
         device: torch.device,
+        adapter: Path | None = None,
     ) -> None:
         self.directory = directory
+        self.adapter = adapter
         self.tokenizer = tokenizer
         self.name = name
         self.fingerprint = fingerprint
@@ -61,11 +64,11 @@ class LoadedModel:
     @property
     def model(self) -> PreTrainedModel:
         if self._model is None:
-            self._model = _load_weights(self.directory, self.name, self.device)
+            self._model = _load_weights(self.directory, self.name, self.device, self.adapter)
         return self._model
 
 
-def _load_weights(directory: Path, name: str, device: torch.device) -> PreTrainedModel:
+def _load_weights(directory: Path, name: str, device: torch.device, adapter: Path | None = None) -> PreTrainedModel:
     import torch
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging as hf_logging
@@ -73,7 +76,12 @@ def _load_weights(directory: Path, name: str, device: torch.device) -> PreTraine
     hf_logging.disable_progress_bar()  # a warm load takes a second; its bars are noise in test output
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
     try:
-        model = AutoModelForCausalLM.from_pretrained(str(directory), dtype=dtype)
+        model = AutoModelForCausalLM.from_pretrained(str(directory), dtype=torch.float32 if adapter else dtype)
+        if adapter is not None:
+            from flame_judge.lora import merge_lora
+
+            merge_lora(model, adapter)
+            model.to(dtype)  # pyright: ignore[reportArgumentType]
         model.to(device)  # pyright: ignore[reportArgumentType]
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"could not load the model in {directory}: {exc}") from exc
@@ -171,22 +179,39 @@ def converted_base_dir() -> Path:
     return target
 
 
-def resolve(spec: str | os.PathLike[str] | None) -> tuple[str, Path]:
-    """(display name, local directory) for a model spec: None, a known name, or a directory."""
+@dataclass(frozen=True)
+class Resolved:
+    """Where a model spec's parts are: weights and tokenizer, plus a LoRA adapter to merge, if any."""
+
+    name: str
+    directory: Path
+    adapter: Path | None = None
+
+
+def resolve(spec: str | os.PathLike[str] | None) -> Resolved:
+    """Resolve None, a known name, a Hugging Face directory, or a flame checkpoint directory."""
     if spec is None:
         spec = BASE_MODEL
     text = os.fspath(spec)
     name = ALIASES.get(text, text)
     if name == BASE_MODEL:
-        return BASE_MODEL, converted_base_dir()
+        return Resolved(BASE_MODEL, converted_base_dir())
     path = Path(text).expanduser()
+    meta = path / _META
+    if path.is_dir() and meta.is_file() and json.loads(meta.read_text()).get("format") == "lora":
+        base = json.loads(meta.read_text()).get("base")
+        if not base:
+            raise ModelNotFoundError(f"{meta} describes a LoRA checkpoint but names no base model")
+        if not (path / "adapter_model.safetensors").is_file():
+            raise ModelNotFoundError(f"{path} is a LoRA checkpoint without adapter_model.safetensors")
+        return Resolved(path.resolve().name, resolve(base).directory, path.resolve())
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise ModelNotFoundError(
                 f"{path} is a directory but has no config.json; point at a Hugging Face model directory "
                 "or a flame checkpoint"
             )
-        return path.resolve().name, path.resolve()
+        return Resolved(path.resolve().name, path.resolve())
     raise ModelNotFoundError(
         f"model {text!r} is neither a known name ({', '.join(known_models())}) nor a local directory"
     )
@@ -202,6 +227,7 @@ def fingerprint_of(name: str, directory: Path) -> str:
         if "source_sha256" in data:
             return f"{data['name']}@{data['source_sha256'][:16]}"
     weights = sorted(directory.glob("*.safetensors")) or sorted(directory.glob("*.bin"))
+    weights = [w for w in weights if not w.name.startswith(".")]
     if not weights:
         raise ModelNotFoundError(f"{directory} has no *.safetensors or *.bin weight files")
     return f"{name}@{_sha256(weights)[:16]}"
@@ -212,12 +238,13 @@ def load(spec: str | os.PathLike[str] | None = None, *, device: str = "auto", ea
     from transformers import AutoTokenizer
 
     target = resolve_device(device)  # before resolve(): a bad device fails fast, without a conversion
-    name, directory = resolve(spec)
+    found = resolve(spec)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(directory))
+        tokenizer = AutoTokenizer.from_pretrained(str(found.directory))
     except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"could not load the tokenizer in {directory}: {exc}") from exc
-    loaded = LoadedModel(directory, tokenizer, name, fingerprint_of(name, directory), target)
+        raise ModelLoadError(f"could not load the tokenizer in {found.directory}: {exc}") from exc
+    fingerprint = fingerprint_of(found.name, found.adapter or found.directory)
+    loaded = LoadedModel(found.directory, tokenizer, found.name, fingerprint, target, found.adapter)
     if eager:
         _ = loaded.model
     return loaded
