@@ -212,6 +212,9 @@ def build(config: BuildConfig, *, log: Callable[[str], None] = lambda s: print(s
                         "license": cls.license,
                         "input": prompt,
                         "target": target,
+                        # The labelled fields, so training can re-render under a token budget.
+                        "fields": json.dumps([list(f) for f in item.inputs], ensure_ascii=False),
+                        "target_fields": json.dumps([list(f) for f in item.target], ensure_ascii=False),
                         "group": hashlib.sha256(group.encode()).hexdigest()[:16],
                         "metadata": json.dumps(dict(item.metadata), ensure_ascii=False, default=str),
                     }
@@ -276,6 +279,8 @@ def save(built: Built, out: Path, config: BuildConfig) -> None:
         "license",
         "input",
         "target",
+        "fields",
+        "target_fields",
         "group",
         "metadata",
     )
