@@ -1,5 +1,14 @@
 from __future__ import annotations
 
+import os
+
+import torch
+
+# Triton reads TRITON_INTERPRET when a kernel is decorated, so it must be set before any kernel
+# module is imported; without a GPU the kernels run in the interpreter on CPU tensors.
+if not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
+
 from collections.abc import Iterator
 
 import pytest

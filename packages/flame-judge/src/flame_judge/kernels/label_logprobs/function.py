@@ -37,4 +37,21 @@ def label_logprobs(
         )
     if label_ids.ndim != 1 or label_ids.numel() == 0:
         raise ValueError(f"label_ids must be a non-empty 1-d tensor, got shape {tuple(label_ids.shape)}")
+    if hidden.is_cuda and _triton_available():
+        return _with_lse(hidden, weight, label_ids)
     return _chunked(hidden, weight, label_ids, chunk)
+
+
+def _triton_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("triton") is not None
+
+
+def _with_lse(hidden: torch.Tensor, weight: torch.Tensor, label_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Triton log-sum-exp over the vocabulary; the K label logits are a tiny torch matmul."""
+    from flame_judge.kernels.label_logprobs.kernel import logsumexp_triton
+
+    lse = logsumexp_triton(hidden, weight)
+    full = hidden.float() @ weight[label_ids].float().T - lse[:, None]
+    return full, full - torch.logsumexp(full, dim=-1, keepdim=True)

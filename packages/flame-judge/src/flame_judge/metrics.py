@@ -1,0 +1,69 @@
+"""Agreement metrics between a judge and human labels (pure Python, no numpy needed)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+
+def accuracy(pred: Sequence[str], gold: Sequence[str]) -> float:
+    pairs = list(zip(pred, gold, strict=True))
+    return sum(p == g for p, g in pairs) / len(pairs) if pairs else float("nan")
+
+
+def balanced_accuracy(pred: Sequence[str], gold: Sequence[str]) -> float:
+    """Mean per-class recall over the gold classes present."""
+    recalls = []
+    for label in sorted(set(gold)):
+        idx = [i for i, g in enumerate(gold) if g == label]
+        recalls.append(sum(pred[i] == label for i in idx) / len(idx))
+    return sum(recalls) / len(recalls) if recalls else float("nan")
+
+
+def _ranks(values: Sequence[float]) -> list[float]:
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
+def pearson(x: Sequence[float], y: Sequence[float]) -> float:
+    n = len(x)
+    if n < 2 or n != len(y):
+        return float("nan")
+    mx, my = sum(x) / n, sum(y) / n
+    sx = math.sqrt(sum((a - mx) ** 2 for a in x))
+    sy = math.sqrt(sum((b - my) ** 2 for b in y))
+    if sx == 0 or sy == 0:
+        return float("nan")
+    return sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True)) / (sx * sy)
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+    return pearson(_ranks(x), _ranks(y))
+
+
+def kendall_tau_b(x: Sequence[float], y: Sequence[float]) -> float:
+    concordant = discordant = ties_x = ties_y = 0
+    for i in range(len(x)):
+        for j in range(i + 1, len(x)):
+            dx, dy = x[i] - x[j], y[i] - y[j]
+            if dx == 0 and dy == 0:
+                continue
+            if dx == 0:
+                ties_x += 1
+            elif dy == 0:
+                ties_y += 1
+            elif (dx > 0) == (dy > 0):
+                concordant += 1
+            else:
+                discordant += 1
+    denom = math.sqrt((concordant + discordant + ties_x) * (concordant + discordant + ties_y))
+    return (concordant - discordant) / denom if denom else float("nan")

@@ -1,0 +1,178 @@
+"""Training data: mixture rows rendered through the shared format under a token budget, wrapped in
+the chat template, tokenized with loss on the target only, sampled by the mixture's rates.
+
+Batches are a pure function of (seed, step), so a resumed run sees exactly the data an
+uninterrupted run would have seen.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flame_data.errors import InputTooLongError
+from flame_data.format import fit_inputs, render_input, render_target
+from flame_data.registry import tasks as registered_tasks
+from flame_data.schema import TaskSpec
+from flame_judge.prompting import TokenizerView, chat_prefix_suffix
+from flame_train.errors import ConfigError
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedTokenizerBase
+
+IGNORE = -100
+GROUP_BATCHES = 32  # batches drawn, sorted by length and reshuffled together
+
+
+def load_split(mixture: str | Path, split: str, tasks: Sequence[str] = ()) -> list[dict[str, Any]]:
+    from datasets import load_from_disk
+
+    path = Path(mixture) / "data"
+    if not path.is_dir():
+        raise ConfigError(f"mixture {mixture} has no data/ folder; build one with `flame data build --out {mixture}`")
+    dataset: Any = load_from_disk(str(path))[split]
+    rows: list[dict[str, Any]] = dataset.to_list()
+    if tasks:
+        missing = set(tasks) - {r["task"] for r in rows}
+        if missing:
+            raise ConfigError(f"tasks not in the {split} split of {mixture}: {sorted(missing)}")
+        rows = [r for r in rows if r["task"] in set(tasks)]
+    return rows
+
+
+def load_rates(mixture: str | Path, rates_file: str | None, present: Sequence[str]) -> dict[str, float]:
+    """Sampling rates over the tasks present: a rates file if given, else the mixture's mixture.json."""
+    if rates_file:
+        path = Path(rates_file)
+        text = path.read_text()
+        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    else:
+        data = json.loads((Path(mixture) / "mixture.json").read_text())
+    rates = data.get("rates", data)
+    picked = {t: float(rates[t]) for t in present if float(rates.get(t, 0.0)) > 0}
+    if not picked:
+        raise ConfigError("no task has a positive sampling rate; check the rates file and the task filter")
+    total = sum(picked.values())
+    return {t: r / total for t, r in picked.items()}
+
+
+def swap_pair(fields: list[list[str]], target: list[list[str]]) -> tuple[list[list[str]], list[list[str]]]:
+    """The same pairwise example with its two responses (the last two fields) in the other order."""
+    a, b = fields[-2], fields[-1]
+    swapped = [*fields[:-2], [a[0], b[1]], [b[0], a[1]]]
+    flip = {"A": "B", "B": "A"}
+    return swapped, [[k, flip.get(v, v) if k == "answer" else v] for k, v in target]
+
+
+@dataclass(frozen=True)
+class Encoded:
+    ids: list[int]
+    labels: list[int]
+
+
+class Encoder:
+    """Turns a mixture row into token ids and labels (IGNORE on the prompt)."""
+
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, max_length: int) -> None:
+        self.tok = tokenizer
+        self.view = TokenizerView(tokenizer)
+        self.max_length = max_length
+        self.before, self.after = chat_prefix_suffix(tokenizer)
+        eos = tokenizer.eos_token
+        self.end = eos if isinstance(eos, str) else ""
+        self.specs: dict[str, TaskSpec] = {name: spec for name, (spec, _) in registered_tasks().items()}
+        self._overhead = len(self.view.encode(self.before + self.after))
+
+    @cache  # noqa: B019 - one encoder per run; rows repeat across steps
+    def encode(self, task: str, fields_json: str, target_json: str, swap: bool) -> Encoded:
+        spec = self.specs.get(task)
+        if spec is None:
+            raise ConfigError(f"task {task!r} of the mixture is not registered in flame-data")
+        fields: list[list[str]] = json.loads(fields_json)
+        target: list[list[str]] = json.loads(target_json)
+        if swap:
+            fields, target = swap_pair(fields, target)
+        target_ids = list(self.view.encode(render_target([(t[0], t[1]) for t in target]) + self.end))
+        budget = self.max_length - self._overhead - len(target_ids)
+        if budget < 64:
+            target_ids = target_ids[: self.max_length // 2]
+            budget = self.max_length - self._overhead - len(target_ids)
+        try:
+            inputs = fit_inputs(spec, [tuple(f) for f in fields], max_tokens=budget, tokenizer=self.view)  # type: ignore[arg-type]
+        except InputTooLongError as exc:
+            raise ConfigError(f"max_length = {self.max_length} is too short for task {task!r}: {exc}") from None
+        prompt_ids = list(self.view.encode(f"{self.before}{render_input(spec, inputs)}{self.after}"))
+        ids = (prompt_ids + target_ids)[: self.max_length]
+        labels = ([IGNORE] * len(prompt_ids) + target_ids)[: self.max_length]
+        return Encoded(ids, labels)
+
+    def row(self, row: dict[str, Any], swap: bool = False) -> Encoded:
+        return self.encode(row["task"], row["fields"], row["target_fields"], swap)
+
+
+class MixtureSampler:
+    """Which rows (and in which order of responses) make up the batch of each step."""
+
+    def __init__(
+        self,
+        rows: list[dict[str, Any]],
+        rates: dict[str, float],
+        *,
+        batch_size: int,
+        seed: int,
+        both_orders: bool,
+        group_by_length: bool,
+    ) -> None:
+        self.rows = rows
+        self.by_task: dict[str, list[int]] = {}
+        for i, r in enumerate(rows):
+            self.by_task.setdefault(r["task"], []).append(i)
+        self.tasks = [t for t in rates if t in self.by_task]
+        self.weights = [rates[t] for t in self.tasks]
+        self.batch_size = batch_size
+        self.seed = seed
+        self.both_orders = both_orders
+        self.group_by_length = group_by_length
+
+    def _group(self, index: int) -> list[list[tuple[int, bool]]]:
+        rng = random.Random(f"{self.seed}:{index}")
+        picks = []
+        for _ in range(GROUP_BATCHES * self.batch_size):
+            task = rng.choices(self.tasks, self.weights)[0]
+            row = rng.choice(self.by_task[task])
+            swap = (
+                self.both_orders
+                and self.rows[row]["task_type"] == "pairwise"
+                and rng.random() < 0.5
+                and "explanation" not in self.rows[row]["target_fields"]
+            )
+            picks.append((row, swap))
+        if self.group_by_length:
+            picks.sort(key=lambda p: len(self.rows[p[0]]["input"]))
+        batches = [picks[i : i + self.batch_size] for i in range(0, len(picks), self.batch_size)]
+        rng.shuffle(batches)
+        return batches
+
+    def batch(self, step: int) -> list[tuple[int, bool]]:
+        return self._group(step // GROUP_BATCHES)[step % GROUP_BATCHES]
+
+
+def collate(items: list[Encoded], pad_id: int) -> dict[str, torch.Tensor]:
+    import torch
+
+    width = max(len(e.ids) for e in items)
+    ids = torch.full((len(items), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(items), width), IGNORE, dtype=torch.long)
+    mask = torch.zeros((len(items), width), dtype=torch.long)
+    for i, e in enumerate(items):
+        ids[i, : len(e.ids)] = torch.tensor(e.ids)
+        labels[i, : len(e.labels)] = torch.tensor(e.labels)
+        mask[i, : len(e.ids)] = 1
+    return {"input_ids": ids, "labels": labels, "attention_mask": mask}
