@@ -66,6 +66,71 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=_run_batch)
 
 
+def register_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("eval", help="measure a judge against human labels, beside baselines")
+    p.add_argument("--model", default=None, help="judge to evaluate (default: the default judge)")
+    p.add_argument("--mixture", default=None, help="a built mixture: evaluate on its --split")
+    p.add_argument("--split", default="test")
+    p.add_argument("--jsonl", nargs="*", default=(), help="benchmark files in the plain JSONL format")
+    p.add_argument("--tasks", nargs="*", default=(), help="only these tasks of the mixture")
+    p.add_argument("--per-task", type=int, default=256, help="items sampled per task (default 256)")
+    p.add_argument("--baseline-model", default="base", help="zero-shot baseline model ('none' to skip)")
+    p.add_argument("--out", type=Path, default=Path("eval"), help="report folder")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--no-cache", action="store_true")
+    p.add_argument("--cache", default=None)
+    p.add_argument("--max-input-tokens", type=int, default=1024)
+    p.set_defaults(handler=_run_eval)
+
+
+def _run_eval(args: argparse.Namespace) -> int:
+    from flame_judge.benchmark import (
+        baseline_longer,
+        baseline_random,
+        judge_items,
+        load_jsonl_items,
+        load_mixture_items,
+    )
+    from flame_judge.eval_report import markdown, write
+    from flame_judge.judge import Judge
+
+    if not args.mixture and not args.jsonl:
+        raise JudgeError("give --mixture DIR (a built collection) and/or --jsonl FILE ...")
+    items = (
+        load_mixture_items(args.mixture, split=args.split, tasks=args.tasks, per_task=args.per_task)
+        if args.mixture
+        else []
+    )
+    for path in args.jsonl:
+        more, rejects = load_jsonl_items(path)
+        for r in rejects:
+            print(f"{r['file']}:{r['line']}: rejected: {r['error']}", file=sys.stderr)
+        items += more
+    if not items:
+        raise JudgeError("no items to evaluate")
+    cache: bool | str = False if args.no_cache else (args.cache or True)
+    runs = []
+    with Judge.load(args.model, device=args.device, cache=cache, max_input_tokens=args.max_input_tokens) as judge:
+        evaluated = judge.fingerprint
+        runs.append(judge_items(judge, items, name=judge.name))
+    if args.baseline_model != "none":
+        with Judge.load(
+            args.baseline_model, device=args.device, cache=cache, max_input_tokens=args.max_input_tokens
+        ) as base:
+            if base.fingerprint == evaluated:
+                print(f"note: {base.name} is the evaluated model, so it is its own zero-shot baseline", file=sys.stderr)
+            else:
+                runs.append(judge_items(base, items, name=f"zero-shot {base.name}"))
+    runs += [baseline_longer(items), baseline_random(items)]
+    from flame_judge.eval_report import build_report
+
+    report = build_report(items, runs)
+    written = write(report, args.out)
+    print(markdown(report))
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
 def _load(args: argparse.Namespace) -> Judge:
     from flame_judge.judge import Judge
 

@@ -124,6 +124,14 @@ class Judge:
                 self.cache.put_many(computed, fingerprint=self.fingerprint)
         return [(_softmax(hits[k]), True) if k in hits else (_softmax(computed[k]), False) for k in keys]
 
+    def distributions(
+        self, requests: Sequence[tuple[TaskSpec, Sequence[tuple[str, str]]]], *, batch_size: int | None = None
+    ) -> list[tuple[dict[str, float], bool]]:
+        """Label distribution (and whether it came from the cache) for any task's labelled inputs."""
+        queries = [self._query(spec, inputs) for spec, inputs in requests]
+        probs = self._label_probs(queries, batch_size=batch_size)
+        return [(dict(zip(q.labels, p, strict=True)), hit) for q, (p, hit) in zip(queries, probs, strict=True)]
+
     def _query(self, spec: TaskSpec, inputs: Sequence[tuple[str, str]]) -> LabelQuery:
         return self.backend.prepare(spec, inputs)
 

@@ -22,3 +22,8 @@ def real_judge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Judge]:
     judge = Judge.load(cache=tmp_path_factory.mktemp("judge-cache") / "judgments.sqlite")
     yield judge
     judge.close()
+
+
+@pytest.fixture(scope="session")
+def data_dir_env() -> str:
+    return os.environ["FLAME_DATA_DIR"]

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from flame_judge.benchmark import (
+    EvalItem,
+    Predictions,
+    _pairwise,
+    baseline_longer,
+    by_category,
+    calibration,
+    load_jsonl_items,
+    roc_auc,
+    subset_scores,
+)
+from flame_judge.metrics import balanced_accuracy, kendall_tau_b, spearman
+
+ROWS = [
+    {"type": "pairwise", "prompt": "2+2?", "a": "4", "b": "It is five, I think.", "label": "A", "category": "math"},
+    {"type": "pairwise", "prompt": "Hi", "a": "Hello there, friend!", "b": "Hey", "label": "tie"},
+    {"type": "pointwise", "prompt": "Say hi", "response": "Hi!", "score": 4, "scale": [1, 5]},
+    {"type": "classification", "context": "Sky is blue.", "response": "Sky is blue.", "label": "yes"},
+]
+
+
+def test_jsonl_items_and_rejects(tmp_path: Path):
+    path = tmp_path / "bench.jsonl"
+    bad = [
+        '{"type": "pairwise", "prompt": "q", "a": "x", "b": "y", "label": "C"}',
+        '{"type": "ranking"}',
+        "[1]",
+        '{"type": "pointwise", "prompt": "q", "response": "r", "score": 9}',
+        '{"type": "pairwise", "prompt": "q", "a": 1, "b": "y", "label": "A"}',
+    ]
+    path.write_text("\n".join([json.dumps(r) for r in ROWS] + bad) + "\n")
+    items, rejects = load_jsonl_items(path)
+    assert [i.task_type for i in items] == ["pairwise", "pairwise", "pointwise", "classification"]
+    assert items[0].category == "math"
+    assert items[1].subset == "bench"
+    assert [r["line"] for r in rejects] == [5, 6, 7, 8, 9]
+    assert "must be A, B or tie" in rejects[0]["error"]
+    assert "score" in rejects[3]["error"]
+    assert "must be a string, got int" in rejects[4]["error"]
+
+
+def test_rewardbench_credit_counts_order_disagreement_as_a_tie(tmp_path: Path):
+    path = tmp_path / "b.jsonl"
+    path.write_text(json.dumps(ROWS[0]) + "\n")
+    item = load_jsonl_items(path)[0][0]
+    out = Predictions("x")
+    _pairwise(out, item, 0.9, 0.8)  # both orders pick A, gold A
+    _pairwise(out, item, 0.9, 0.2)  # orders disagree
+    _pairwise(out, item, 0.1, 0.3)  # both pick B
+    assert out.pair_credit == [1.0, 0.5, 0.0]
+    assert out.consistent == [True, False, True]
+
+
+def test_longer_wins_baseline(tmp_path: Path):
+    path = tmp_path / "b.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in ROWS) + "\n")
+    items, _ = load_jsonl_items(path)
+    pred = baseline_longer(items)
+    scores = {s.subset + s.task_type: s for s in subset_scores(items, pred)}
+    assert scores["bpairwise"].metrics["accuracy"] == 0.0  # the longer answer was wrong; the tie is left out
+    assert scores["bpairwise"].n == 1
+
+
+def test_metric_values():
+    assert roc_auc([0.9, 0.8, 0.3, 0.1], [True, True, False, False]) == 1.0
+    assert roc_auc([0.5, 0.5], [True, False]) == 0.5
+    assert balanced_accuracy(["a", "a", "a", "b"], ["a", "a", "a", "b"]) == 1.0
+    assert balanced_accuracy(["a", "a", "a", "a"], ["a", "a", "a", "b"]) == 0.5
+    assert spearman([1, 2, 3], [10, 20, 30]) == pytest.approx(1.0)
+    assert kendall_tau_b([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
+    ece, bins = calibration([0.9, 0.9, 0.6, 0.6], [True, False, True, True])
+    assert ece == pytest.approx(0.5 * 0.4 + 0.5 * 0.4)
+    assert [b[2] for b in bins] == [2, 2]
+
+
+def test_category_average_is_weighted_by_examples():
+    from flame_judge.benchmark import SubsetScore
+
+    scores = [
+        SubsetScore("a", "general", "pairwise", 30, {"accuracy": 0.8}),
+        SubsetScore("b", "general", "pairwise", 10, {"accuracy": 0.4}),
+        SubsetScore("c", "safety", "pairwise", 10, {"accuracy": 0.5}),
+    ]
+    out = by_category(scores, "pairwise")
+    assert out["general"] == pytest.approx(0.7)
+    assert out["overall"] == pytest.approx((24 + 4 + 5) / 50)
+
+
+@pytest.mark.slow
+def test_flame_eval_end_to_end_on_the_real_model(tmp_path: Path, capsys, data_dir_env):
+    from flame_data.cli import main
+    from flame_data.mixture import BuildConfig, build, save
+
+    config = BuildConfig(data_dir=Path(data_dir_env), datasets=("q2", "pandalm_testset"), on_error="skip")
+    save(build(config, log=lambda s: None), tmp_path / "mix", config)
+    code = main(
+        [
+            "eval",
+            "--mixture",
+            str(tmp_path / "mix"),
+            "--per-task",
+            "3",
+            "--out",
+            str(tmp_path / "report"),
+            "--cache",
+            str(tmp_path / "c.sqlite"),
+            "--max-input-tokens",
+            "768",
+        ]
+    )
+    assert code == 0
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert set(report["runs"]) == {"smollm2-135m-instruct", "longer wins", "random"}
+    assert "overall" in report["runs"]["random"]["by_category"]["pairwise"]
+    assert (tmp_path / "report" / "reliability.png").stat().st_size > 5000
+    assert "| **overall** |" in capsys.readouterr().out
+
+
+def test_items_are_frozen():
+    item = EvalItem("s", "general", "pairwise", None, (), "A")  # type: ignore[arg-type]
+    with pytest.raises(AttributeError):
+        item.gold = "B"  # type: ignore[misc]
