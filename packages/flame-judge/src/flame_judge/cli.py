@@ -68,6 +68,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def register_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("eval", help="measure a judge against human labels, beside baselines")
+    p.add_argument(
+        "mode",
+        nargs="?",
+        choices=("benchmark", "bias"),
+        default="benchmark",
+        help="benchmark (default): agreement with human labels; bias: CoBBLEr-style probes",
+    )
+    p.add_argument("--items", type=int, default=64, help="bias: pairwise items probed (default 64)")
+    p.add_argument("--self-preference", action="store_true", help="bias: also run the self-preference probe")
     p.add_argument("--model", default=None, help="judge to evaluate (default: the default judge)")
     p.add_argument("--mixture", default=None, help="a built mixture: evaluate on its --split")
     p.add_argument("--split", default="test")
@@ -96,6 +105,8 @@ def _run_eval(args: argparse.Namespace) -> int:
 
     if not args.mixture and not args.jsonl:
         raise JudgeError("give --mixture DIR (a built collection) and/or --jsonl FILE ...")
+    if args.mode == "bias":
+        return _run_bias(args)
     items = (
         load_mixture_items(args.mixture, split=args.split, tasks=args.tasks, per_task=args.per_task)
         if args.mixture
@@ -129,6 +140,65 @@ def _run_eval(args: argparse.Namespace) -> int:
     print(markdown(report))
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
+
+
+def _run_bias(args: argparse.Namespace) -> int:
+    import json
+    import random
+
+    from flame_judge.benchmark import load_jsonl_items, load_mixture_items
+    from flame_judge.bias import run_probes, self_preference
+    from flame_judge.judge import Judge
+
+    items = (
+        load_mixture_items(args.mixture, split=args.split, tasks=args.tasks, per_task=args.per_task)
+        if args.mixture
+        else []
+    )
+    for path in args.jsonl:
+        items += load_jsonl_items(path)[0]
+    # Short items keep the probes affordable on a CPU; the sample is seeded.
+    pairs = sorted(
+        (i for i in items if i.task_type == "pairwise" and i.gold in ("A", "B")),
+        key=lambda i: sum(len(v) for _, v in i.fields),
+    )
+    pairs = random.Random(0).sample(pairs[: max(args.items * 4, args.items)], min(args.items, len(pairs)))
+    if not pairs:
+        raise JudgeError("no pairwise items with a human winner to probe")
+    cache: bool | str = False if args.no_cache else (args.cache or True)
+    with Judge.load(args.model, device=args.device, cache=cache, max_input_tokens=args.max_input_tokens) as judge:
+        results = run_probes(judge, pairs)
+        if args.self_preference:
+            with Judge.load("base", device=args.device, cache=False) as generator:
+                results.append(self_preference(judge, generator, pairs))
+        name = judge.name
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows = [{"probe": r.probe, "rate": r.rate, "n": r.n, "description": r.description} for r in results]
+    (args.out / "bias.json").write_text(json.dumps({"model": name, "probes": rows}, indent=2) + "\n")
+    table = ["| bias | rate (lower is better) | items | what moves |", "|---|---|---|---|"]
+    table += [f"| {r.probe} | {r.rate:.3f} | {r.n} | {r.description} |" for r in results]
+    average = sum(r.rate for r in results) / len(results)
+    table.append(f"| **average** | {average:.3f} | | |")
+    (args.out / "bias.md").write_text(f"# bias probes: {name}\n\n" + "\n".join(table) + "\n")
+    _bias_chart(results, name, args.out / "bias.png")
+    print("\n".join(table))
+    return 0
+
+
+def _bias_chart(results: Sequence[Any], name: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.bar([r.probe for r in results], [r.rate for r in results], color="#4f81bd")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("bias rate (lower is better)")
+    ax.set_title(f"CoBBLEr-style bias probes: {name}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def _load(args: argparse.Namespace) -> Judge:

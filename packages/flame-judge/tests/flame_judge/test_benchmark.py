@@ -127,3 +127,20 @@ def test_items_are_frozen():
     item = EvalItem("s", "general", "pairwise", None, (), "A")  # type: ignore[arg-type]
     with pytest.raises(AttributeError):
         item.gold = "B"  # type: ignore[misc]
+
+
+@pytest.mark.slow
+def test_bias_probes_on_the_real_model(real_judge, tmp_path: Path):
+    from flame_judge.bias import PROBES, run_probes
+
+    path = tmp_path / "b.jsonl"
+    rows = [
+        {"type": "pairwise", "prompt": "What is 2 + 2?", "a": "4", "b": "5", "label": "A"},
+        {"type": "pairwise", "prompt": "Capital of France?", "a": "Lyon", "b": "Paris", "label": "B"},
+        {"type": "pairwise", "prompt": "Opposite of hot?", "a": "Cold", "b": "Warm", "label": "A"},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    items, _ = load_jsonl_items(path)
+    results = run_probes(real_judge, items)
+    assert [r.probe for r in results] == list(PROBES)
+    assert all(0.0 <= r.rate <= 1.0 and r.n == 3 for r in results)
