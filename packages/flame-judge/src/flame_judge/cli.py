@@ -71,10 +71,14 @@ def register_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument(
         "mode",
         nargs="?",
-        choices=("benchmark", "bias"),
+        choices=("benchmark", "bias", "rerank"),
         default="benchmark",
-        help="benchmark (default): agreement with human labels; bias: CoBBLEr-style probes",
+        help="benchmark (default): agreement with human labels; bias: CoBBLEr-style probes; "
+        "rerank: HumanEval code re-ranking",
     )
+    p.add_argument("--humaneval", default=None, help="rerank: HumanEval.jsonl(.gz) (default: in FLAME_DATA_DIR)")
+    p.add_argument("--problems", type=int, default=164, help="rerank: first N problems (default all 164)")
+    p.add_argument("--pool-size", type=int, default=5, help="rerank: candidates per problem")
     p.add_argument("--items", type=int, default=64, help="bias: pairwise items probed (default 64)")
     p.add_argument("--self-preference", action="store_true", help="bias: also run the self-preference probe")
     p.add_argument("--model", default=None, help="judge to evaluate (default: the default judge)")
@@ -103,6 +107,8 @@ def _run_eval(args: argparse.Namespace) -> int:
     from flame_judge.eval_report import markdown, write
     from flame_judge.judge import Judge
 
+    if args.mode == "rerank":
+        return _run_rerank(args)
     if not args.mixture and not args.jsonl:
         raise JudgeError("give --mixture DIR (a built collection) and/or --jsonl FILE ...")
     if args.mode == "bias":
@@ -182,6 +188,40 @@ def _run_bias(args: argparse.Namespace) -> int:
     (args.out / "bias.md").write_text(f"# bias probes: {name}\n\n" + "\n".join(table) + "\n")
     _bias_chart(results, name, args.out / "bias.png")
     print("\n".join(table))
+    return 0
+
+
+def _run_rerank(args: argparse.Namespace) -> int:
+    import json
+    import os
+    from dataclasses import asdict
+
+    from flame_judge.judge import Judge
+    from flame_judge.rerank import load_problems, rerank
+
+    default = Path(os.environ.get("FLAME_DATA_DIR", "../shared/data")) / "humaneval" / "HumanEval.jsonl.gz"
+    path = Path(args.humaneval) if args.humaneval else default
+    if not path.is_file():
+        raise JudgeError(f"{path} does not exist; pass --humaneval PATH to HumanEval.jsonl.gz")
+    problems = load_problems(path)[: args.problems]
+    cache: bool | str = False if args.no_cache else (args.cache or True)
+    with Judge.load(args.model, device=args.device, cache=cache, max_input_tokens=args.max_input_tokens) as judge:
+        result = rerank(judge, problems, pool_size=args.pool_size)
+        name = judge.name
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "rerank.json").write_text(json.dumps({"model": name, **asdict(result)}, indent=2) + "\n")
+    lines = [
+        f"code re-ranking on {result.problems} HumanEval problems ({result.skipped} without a mutation site "
+        f"skipped), pools of {result.mean_pool:.1f} candidates ({result.mean_passing:.1f} passing on average)",
+        "",
+        "| pick | pass@1 |",
+        "|---|---|",
+        f"| judge ({name}) | {result.judge_pass_at_1:.3f} |",
+        f"| random | {result.random_pass_at_1:.3f} |",
+        f"| oracle | {result.oracle_pass_at_1:.3f} |",
+    ]
+    (args.out / "rerank.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
     return 0
 
 
