@@ -337,3 +337,15 @@ def pairwise_calibration(items: Sequence[EvalItem], pred: Predictions) -> tuple[
         conf.append(max(p, 1 - p))
         correct.append(("A" if p >= 0.5 else "B") == item.gold)
     return calibration(conf, correct) if conf else (float("nan"), [])
+
+
+def classification_calibration(
+    items: Sequence[EvalItem], pred: Predictions
+) -> tuple[float, list[tuple[float, float, int]]]:
+    conf, correct = [], []
+    for item, label, probs in zip(items, pred.label, pred.label_probs, strict=True):
+        if item.task_type != "classification" or not probs or label is None:
+            continue
+        conf.append(max(probs.values()))
+        correct.append(label == item.gold)
+    return calibration(conf, correct) if conf else (float("nan"), [])

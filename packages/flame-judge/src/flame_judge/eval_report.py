@@ -8,7 +8,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from flame_judge.benchmark import EvalItem, Predictions, by_category, pairwise_calibration, subset_scores
+from flame_judge.benchmark import (
+    EvalItem,
+    Predictions,
+    by_category,
+    classification_calibration,
+    pairwise_calibration,
+    subset_scores,
+)
 
 KINDS = {"pairwise": "accuracy", "pointwise": "Spearman", "classification": "balanced accuracy"}
 
@@ -18,6 +25,7 @@ def build_report(items: Sequence[EvalItem], runs: Sequence[Predictions]) -> dict
     for pred in runs:
         scores = subset_scores(items, pred)
         ece, bins = pairwise_calibration(items, pred)
+        class_ece, class_bins = classification_calibration(items, pred)
         report["runs"][pred.name] = {
             "by_category": {kind: by_category(scores, kind) for kind in KINDS},
             "subsets": [
@@ -25,6 +33,8 @@ def build_report(items: Sequence[EvalItem], runs: Sequence[Predictions]) -> dict
             ],
             "pairwise_ece": ece,
             "reliability": bins,
+            "classification_ece": class_ece,
+            "classification_reliability": class_bins,
         }
     return report
 
@@ -50,12 +60,18 @@ def markdown(report: dict[str, Any]) -> str:
             row = [_fmt(report["runs"][n]["by_category"][kind].get(cat)) for n in names]
             lines.append(f"| {'**overall**' if cat == 'overall' else cat} | " + " | ".join(row) + " |")
         lines.append("")
-    lines += ["## pairwise calibration and order consistency", "", "| run | ECE | order consistency |", "|---|---|---|"]
+    lines += [
+        "## calibration and order consistency",
+        "",
+        "| run | pairwise ECE | classification ECE | pairwise order consistency |",
+        "|---|---|---|---|",
+    ]
     for n in names:
         subsets = [s for s in report["runs"][n]["subsets"] if s["type"] == "pairwise"]
         total = sum(s["n"] for s in subsets) or 1
         consistency = sum(s["order_consistency"] * s["n"] for s in subsets) / total if subsets else float("nan")
-        lines.append(f"| {n} | {_fmt(report['runs'][n]['pairwise_ece'])} | {_fmt(consistency)} |")
+        run = report["runs"][n]
+        lines.append(f"| {n} | {_fmt(run['pairwise_ece'])} | {_fmt(run['classification_ece'])} | {_fmt(consistency)} |")
     lines.append("")
     return "\n".join(lines)
 
@@ -89,21 +105,21 @@ def plots(report: dict[str, Any], out: Path) -> list[Path]:
         fig.savefig(path, dpi=110)
         plt.close(fig)
         written.append(path)
-    fig, ax = plt.subplots(figsize=(4.5, 4.5))
-    ax.plot([0.5, 1], [0.5, 1], color="grey", linestyle="--", linewidth=0.8)
-    for n in names:
-        bins = report["runs"][n]["reliability"]
-        if bins:
-            ax.plot(
-                [b[0] for b in bins],
-                [b[1] for b in bins],
-                marker="o",
-                label=f"{n} (ECE {report['runs'][n]['pairwise_ece']:.3f})",
-            )
-    ax.set_xlabel("confidence")
-    ax.set_ylabel("accuracy")
-    ax.set_title("pairwise reliability")
-    ax.legend(fontsize=8)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.5))
+    for ax, key, ece_key, title in (
+        (axes[0], "reliability", "pairwise_ece", "pairwise"),
+        (axes[1], "classification_reliability", "classification_ece", "classification"),
+    ):
+        ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=0.8)
+        for n in names:
+            bins = report["runs"][n][key]
+            if bins:
+                ece = report["runs"][n][ece_key]
+                ax.plot([b[0] for b in bins], [b[1] for b in bins], marker="o", label=f"{n} (ECE {ece:.3f})")
+        ax.set_xlabel("confidence")
+        ax.set_ylabel("accuracy")
+        ax.set_title(f"{title} reliability")
+        ax.legend(fontsize=7)
     fig.tight_layout()
     path = out / "reliability.png"
     fig.savefig(path, dpi=110)
