@@ -87,6 +87,16 @@ class Adapter:
         raise KeyError(name)
 
 
+class NoTaskAdapter(Adapter):
+    """A dataset that yields no tasks here; its module docstring says why (text missing, not judgments)."""
+
+    def read(self, directory: Path) -> Iterator[Row]:
+        return iter(())
+
+    def convert(self, row: Any) -> Iterator[Example | Skip]:
+        return iter(())
+
+
 # -- field access with clear errors --------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ import gzip
 import io
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -68,3 +68,13 @@ def table(
         reader = csv.DictReader(fh, delimiter=delimiter, quoting=quoting)
         for row in reader:
             yield f"{path.name}:{reader.line_num}", row
+
+
+def grouped(records: Iterable[tuple[str, Any]], field: str) -> Iterator[tuple[str, list[Any]]]:
+    """Records sharing `field` (e.g. every rated summary of one article) as one group, in first-seen
+    order, named by where the group's first record is; a record that is not an object is its own group."""
+    groups: dict[str, tuple[str, list[Any]]] = {}
+    for where, data in records:
+        key = str(data.get(field)) if isinstance(data, dict) else where
+        groups.setdefault(key, (where, []))[1].append(data)
+    yield from groups.values()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from flame_data import templates
 from flame_data.schema import TaskSpec
 from flame_judge.errors import InvalidRequestError
-from flame_judge.metrics import balanced_accuracy, kendall_tau_b, pearson, spearman
+from flame_judge.metrics import balanced_accuracy, kendall_tau_b, pearson, roc_auc, spearman
 
 if TYPE_CHECKING:
     from flame_judge.judge import Judge
@@ -233,26 +233,6 @@ def baseline_longer(items: Sequence[EvalItem]) -> Predictions:
 
 
 # -- metrics ----------------------------------------------------------------------------------------
-
-
-def roc_auc(scores: Sequence[float], positive: Sequence[bool]) -> float:
-    """Probability that a random positive outranks a random negative (ties count half)."""
-    pos = [s for s, p in zip(scores, positive, strict=True) if p]
-    neg = [s for s, p in zip(scores, positive, strict=True) if not p]
-    if not pos or not neg:
-        return float("nan")
-    order = sorted(range(len(scores)), key=lambda i: scores[i])
-    ranks = [0.0] * len(scores)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and scores[order[j + 1]] == scores[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[order[k]] = (i + j) / 2 + 1
-        i = j + 1
-    pos_rank = sum(r for r, p in zip(ranks, positive, strict=True) if p)
-    return (pos_rank - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg))
 
 
 def calibration(

@@ -67,3 +67,13 @@ def kendall_tau_b(x: Sequence[float], y: Sequence[float]) -> float:
                 discordant += 1
     denom = math.sqrt((concordant + discordant + ties_x) * (concordant + discordant + ties_y))
     return (concordant - discordant) / denom if denom else float("nan")
+
+
+def roc_auc(scores: Sequence[float], positive: Sequence[bool]) -> float:
+    """Probability that a random positive outranks a random negative (ties count half)."""
+    n_pos = sum(positive)
+    n_neg = len(positive) - n_pos
+    if not n_pos or not n_neg:
+        return float("nan")
+    pos_rank = sum(r for r, p in zip(_ranks(scores), positive, strict=True) if p)
+    return (pos_rank - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)

@@ -13,10 +13,9 @@ from flame_judge.benchmark import (
     by_category,
     calibration,
     load_jsonl_items,
-    roc_auc,
     subset_scores,
 )
-from flame_judge.metrics import balanced_accuracy, kendall_tau_b, spearman
+from flame_judge.metrics import balanced_accuracy, kendall_tau_b, roc_auc, spearman
 
 ROWS = [
     {"type": "pairwise", "prompt": "2+2?", "a": "4", "b": "It is five, I think.", "label": "A", "category": "math"},

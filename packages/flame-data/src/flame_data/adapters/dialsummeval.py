@@ -4,7 +4,6 @@ SAMSum dialogues are CC BY-NC-ND, so this dataset is excluded by the default lic
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,11 +37,8 @@ class DialSummEval(RatingsAdapter):
     pairwise_aspects = ("consistency", "relevance")
 
     def read(self, directory: Path) -> Iterator[Row]:
-        groups: dict[str, list[tuple[str, Any]]] = defaultdict(list)
-        for where, data in readers.jsonl(directory / "human_judgment.jsonl"):
-            groups[str(data.get("id")) if isinstance(data, dict) else where].append((where, data))
-        for members in groups.values():
-            yield Row(members[0][0], [d for _, d in members])
+        for where, members in readers.grouped(readers.jsonl(directory / "human_judgment.jsonl"), "id"):
+            yield Row(where, members)
 
     def parse(self, row: Any) -> tuple[Sequence[tuple[str, str]], Sequence[Rated]]:
         dialogue = "\n".join(t.strip() for t in text(row[0], "dialogue").split("|") if t.strip())

@@ -7,25 +7,14 @@ download of https://github.com/artidoro/frank and extend `read` to join on (hash
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
-from flame_data.adapter import Adapter, Row, Skip
+from flame_data.adapter import NoTaskAdapter
 from flame_data.registry import register
-from flame_data.schema import Example
 
 
 @register
-class FRANK(Adapter):
+class FRANK(NoTaskAdapter):
     name = "frank"
     title = "FRANK factuality annotations (scores only; text absent)"
     homepage = "https://github.com/artidoro/frank"
     license = "MIT"
     tasks = ()
-
-    def read(self, directory: Path) -> Iterator[Row]:
-        return iter(())
-
-    def convert(self, row: Any) -> Iterator[Example | Skip]:
-        return iter(())

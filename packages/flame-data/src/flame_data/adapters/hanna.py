@@ -3,7 +3,6 @@ the human story per prompt) on six criteria, 1-5; the mirror keeps the mean of t
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,11 +32,8 @@ class HANNA(RatingsAdapter):
     pairwise_aspects = ("coherence", "engagement")
 
     def read(self, directory: Path) -> Iterator[Row]:
-        groups: dict[str, list[tuple[str, Any]]] = defaultdict(list)
-        for where, data in readers.jsonl(directory / "hanna_stories_avg.jsonl"):
-            groups[str(data.get("prompt_id")) if isinstance(data, dict) else where].append((where, data))
-        for members in groups.values():
-            yield Row(members[0][0], [d for _, d in members])
+        for where, members in readers.grouped(readers.jsonl(directory / "hanna_stories_avg.jsonl"), "prompt_id"):
+            yield Row(where, members)
 
     def parse(self, row: Any) -> tuple[Sequence[tuple[str, str]], Sequence[Rated]]:
         rated = [

@@ -4,7 +4,6 @@ articles on coherence, fluency, informativeness and relevance (1-5; the mirror k
 from __future__ import annotations
 
 import html
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -53,11 +52,8 @@ class Newsroom(RatingsAdapter):
     pairwise_aspects = ("informativeness",)
 
     def read(self, directory: Path) -> Iterator[Row]:
-        groups: dict[str, list[tuple[str, Any]]] = defaultdict(list)
-        for where, data in readers.json_records(directory / "newsroom_human_eval.json"):
-            groups[str(data.get("doc_id")) if isinstance(data, dict) else where].append((where, data))
-        for members in groups.values():
-            yield Row(members[0][0], [d for _, d in members])
+        for where, members in readers.grouped(readers.json_records(directory / "newsroom_human_eval.json"), "doc_id"):
+            yield Row(where, members)
 
     def parse(self, row: Any) -> tuple[Sequence[tuple[str, str]], Sequence[Rated]]:
         rated = []

@@ -5,7 +5,6 @@ per-worker Likert ratings of adequacy (1-5), fluency (1-5) and simplicity (-2..2
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -74,11 +73,8 @@ class SimpEval(Adapter):
         for where, data in readers.table(directory / "simplikert_2022.csv.gz"):
             yield Row(where, {"kind": "likert", **data})
         for file in ("simpeval_2022.csv.gz", "simpeval_past.csv.gz"):
-            groups: dict[str, list[tuple[str, dict[str, str]]]] = defaultdict(list)
-            for where, data in readers.table(directory / file):
-                groups[data.get("original_id") or where].append((where, data))
-            for members in groups.values():
-                yield Row(members[0][0], {"kind": "ratings", "items": [d for _, d in members]})
+            for where, members in readers.grouped(readers.table(directory / file), "original_id"):
+                yield Row(where, {"kind": "ratings", "items": members})
 
     def convert(self, row: Any) -> Iterator[Example | Skip]:
         if get(row, "kind", str) == "likert":

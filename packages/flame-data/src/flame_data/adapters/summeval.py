@@ -3,7 +3,6 @@ articles on coherence, consistency, fluency and relevance (1-5; the mirror keeps
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -52,11 +51,8 @@ class SummEval(RatingsAdapter):
     pairwise_aspects = ("coherence", "consistency", "fluency", "relevance")
 
     def read(self, directory: Path) -> Iterator[Row]:
-        groups: dict[str, list[tuple[str, Any]]] = defaultdict(list)
-        for where, data in readers.jsonl(directory / "summeval_expert_avg.jsonl.gz"):
-            groups[str(data.get("article_id")) if isinstance(data, dict) else where].append((where, data))
-        for members in groups.values():
-            yield Row(members[0][0], [d for _, d in members])
+        for where, members in readers.grouped(readers.jsonl(directory / "summeval_expert_avg.jsonl.gz"), "article_id"):
+            yield Row(where, members)
 
     def parse(self, row: Any) -> tuple[Sequence[tuple[str, str]], Sequence[Rated]]:
         article = text(row[0], "article")

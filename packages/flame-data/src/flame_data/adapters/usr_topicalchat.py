@@ -3,7 +3,6 @@ context, given a grounding fact, on six qualities; the package keeps their mean.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -46,11 +45,8 @@ class USRTopicalChat(RatingsAdapter):
     pairwise_aspects = ("overall",)
 
     def read(self, directory: Path) -> Iterator[Row]:
-        groups: dict[str, list[tuple[str, Any]]] = defaultdict(list)
-        for where, data in readers.json_records(directory / "topical_chat.json"):
-            groups[str(data.get("source")) if isinstance(data, dict) else where].append((where, data))
-        for members in groups.values():
-            yield Row(members[0][0], [d for _, d in members])
+        for where, members in readers.grouped(readers.json_records(directory / "topical_chat.json"), "source"):
+            yield Row(where, members)
 
     def parse(self, row: Any) -> tuple[Sequence[tuple[str, str]], Sequence[Rated]]:
         context = [
