@@ -71,14 +71,19 @@ class GenerativeBackend:
     def prepare(self, spec: TaskSpec, inputs: Sequence[tuple[str, str]]) -> LabelQuery:
         """Render, truncate to the token budget and wrap one request in the chat template."""
         prefix = scoring_prefix(spec)
-        before, after = chat_prefix_suffix(self.loaded.tokenizer)
-        overhead = len(self._encode(f"{before}{after}{prefix}"))
-        budget = self.max_input_tokens - overhead
-        fitted = fit_inputs(spec, inputs, max_tokens=budget, tokenizer=self._view)
-        text = f"{before}{render_input(spec, fitted)}{after}{prefix}"
         labels = spec.outputs[0].labels
-        self._label_ids(prefix, labels)  # fail early on labels the tokenizer cannot tell apart
-        return LabelQuery(text, labels, prefix)
+        shared, _ = self._label_ids(prefix, labels)  # also fails early on labels it cannot tell apart
+        before, after = chat_prefix_suffix(self.loaded.tokenizer)
+        # The model input is the wrapped text plus the tokens every label shares (see score()).
+        budget = self.max_input_tokens - len(self._encode(f"{before}{after}{prefix}")) - len(shared)
+        for _ in range(4):
+            fitted = fit_inputs(spec, inputs, max_tokens=budget, tokenizer=self._view)
+            text = f"{before}{render_input(spec, fitted)}{after}{prefix}"
+            excess = len(self._encode(text)) + len(shared) - self.max_input_tokens
+            if excess <= 0:
+                return LabelQuery(text, labels, prefix)
+            budget -= excess  # tokens merged differently across the joins; fit again, tighter
+        raise InputTooLongError(f"task {spec.name!r}: could not fit the input into {self.max_input_tokens} tokens")
 
     def _first_tokens(self, prefix: str, labels: tuple[str, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """(tokens every label shares after the prefix, the first distinct token of each label).

@@ -107,3 +107,18 @@ def test_scales_the_tokenizer_cannot_split_are_a_clear_error(real_judge: Judge):
 def test_non_text_arguments_are_caller_errors(real_judge: Judge):
     with pytest.raises(InvalidRequestError, match="a must be a string, got int"):
         real_judge.pairwise("q", 3, "b")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("limit", [300, 301, 512])
+def test_prepared_queries_never_exceed_the_token_limit(real_judge: Judge, limit: int):
+    from flame_data import templates
+
+    backend = GenerativeBackend(real_judge.backend.loaded, max_input_tokens=limit)
+    essay = "Numbers 1 2 3 and words, many words; " * 300
+    for spec, fields in (
+        (templates.pointwise_task("clarity", (1, 5)), templates.pointwise_inputs(essay, essay)),
+        (templates.pairwise_task(None), templates.pairwise_inputs("Summarize.", essay, essay[::-1])),
+    ):
+        query = backend.prepare(spec, fields)
+        shared, _ = backend._label_ids(query.prefix, query.labels)
+        assert len(backend._encode(query.text)) + len(shared) <= limit
