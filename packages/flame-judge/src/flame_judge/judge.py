@@ -14,7 +14,13 @@ from flame_judge.cache import JudgmentCache, cache_key
 from flame_judge.errors import InvalidRequestError
 from flame_judge.paths import default_judgment_cache
 from flame_judge.scoring import GenerativeBackend, LabelQuery
-from flame_judge.verdicts import ClassificationVerdict, PairwiseVerdict, PointwiseVerdict, frozen_mapping
+from flame_judge.verdicts import (
+    ClassificationVerdict,
+    JudgeKind,
+    PairwiseVerdict,
+    PointwiseVerdict,
+    frozen_mapping,
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,56 @@ class ClassificationRequest:
     response: str
     labels: tuple[str, ...] = ("yes", "no")
     criteria: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """Who gave a verdict: shared by every verdict a judge (or a fake) builds."""
+
+    model: str
+    fingerprint: str
+    kind: JudgeKind = "generative"
+
+
+def pairwise_verdict(r: PairwiseRequest, p_first: float, p_second: float, src: Source, cached: bool) -> PairwiseVerdict:
+    """P(A better) from each order, averaged; the winner by the average."""
+    prob_a = (p_first + p_second) / 2
+    winner = "A" if prob_a > 0.5 else "B" if prob_a < 0.5 else "tie"
+    return PairwiseVerdict(
+        winner, prob_a, p_first, p_second, r.prompt, r.a, r.b, r.criteria, src.model, src.fingerprint, src.kind, cached
+    )
+
+
+def pointwise_verdict(r: PointwiseRequest, dist: dict[str, float], src: Source, cached: bool) -> PointwiseVerdict:
+    score = sum(int(label) * prob for label, prob in dist.items())
+    return PointwiseVerdict(
+        score,
+        frozen_mapping(dist),
+        r.scale,
+        r.prompt,
+        r.response,
+        r.criteria,
+        src.model,
+        src.fingerprint,
+        src.kind,
+        cached,
+    )
+
+
+def classification_verdict(
+    r: ClassificationRequest, dist: dict[str, float], src: Source, cached: bool
+) -> ClassificationVerdict:
+    return ClassificationVerdict(
+        max(dist, key=lambda k: dist[k]),
+        frozen_mapping(dist),
+        r.context,
+        r.response,
+        r.criteria,
+        src.model,
+        src.fingerprint,
+        src.kind,
+        cached,
+    )
 
 
 def _check_text(kind: str, **fields: object) -> None:
@@ -150,29 +206,12 @@ class Judge:
             queries.append(self._query(spec, templates.pairwise_inputs(r.prompt, r.a, r.b)))
             queries.append(self._query(spec, templates.pairwise_inputs(r.prompt, r.b, r.a)))
         probs = self._label_probs(queries, batch_size=batch_size)
+        src = Source(self.name, self.fingerprint)
         verdicts = []
         for i, r in enumerate(requests):
             (first, hit1), (second, hit2) = probs[2 * i], probs[2 * i + 1]
-            p_first = first[0]  # label "A" with a shown first
-            p_second = second[1]  # label "B" with a shown second
-            prob_a = (p_first + p_second) / 2
-            winner = "A" if prob_a > 0.5 else "B" if prob_a < 0.5 else "tie"
-            verdicts.append(
-                PairwiseVerdict(
-                    winner=winner,
-                    prob_a=prob_a,
-                    prob_a_first=p_first,
-                    prob_a_second=p_second,
-                    prompt=r.prompt,
-                    a=r.a,
-                    b=r.b,
-                    criteria=r.criteria,
-                    model=self.name,
-                    fingerprint=self.fingerprint,
-                    kind="generative",
-                    cached=hit1 and hit2,
-                )
-            )
+            # first[0]: label "A" with a shown first; second[1]: label "B" with a shown second.
+            verdicts.append(pairwise_verdict(r, first[0], second[1], src, hit1 and hit2))
         return verdicts
 
     # -- pointwise ----------------------------------------------------------------------------
@@ -191,24 +230,11 @@ class Judge:
             spec = templates.pointwise_task(r.criteria, r.scale)
             queries.append(self._query(spec, templates.pointwise_inputs(r.prompt, r.response)))
         probs = self._label_probs(queries, batch_size=batch_size)
-        verdicts = []
-        for r, q, (p, hit) in zip(requests, queries, probs, strict=True):
-            dist = dict(zip(q.labels, p, strict=True))
-            verdicts.append(
-                PointwiseVerdict(
-                    score=sum(int(label) * prob for label, prob in dist.items()),
-                    distribution=frozen_mapping(dist),
-                    scale=r.scale,
-                    prompt=r.prompt,
-                    response=r.response,
-                    criteria=r.criteria,
-                    model=self.name,
-                    fingerprint=self.fingerprint,
-                    kind="generative",
-                    cached=hit,
-                )
-            )
-        return verdicts
+        src = Source(self.name, self.fingerprint)
+        return [
+            pointwise_verdict(r, dict(zip(q.labels, p, strict=True)), src, hit)
+            for r, q, (p, hit) in zip(requests, queries, probs, strict=True)
+        ]
 
     # -- classification -----------------------------------------------------------------------
 
@@ -231,20 +257,8 @@ class Judge:
             spec = templates.classification_task(r.labels, r.criteria)
             queries.append(self._query(spec, templates.classification_inputs(r.context, r.response)))
         probs = self._label_probs(queries, batch_size=batch_size)
-        verdicts = []
-        for r, q, (p, hit) in zip(requests, queries, probs, strict=True):
-            dist = dict(zip(q.labels, p, strict=True))
-            verdicts.append(
-                ClassificationVerdict(
-                    label=max(dist, key=lambda k: dist[k]),
-                    probabilities=frozen_mapping(dist),
-                    context=r.context,
-                    response=r.response,
-                    criteria=r.criteria,
-                    model=self.name,
-                    fingerprint=self.fingerprint,
-                    kind="generative",
-                    cached=hit,
-                )
-            )
-        return verdicts
+        src = Source(self.name, self.fingerprint)
+        return [
+            classification_verdict(r, dict(zip(q.labels, p, strict=True)), src, hit)
+            for r, q, (p, hit) in zip(requests, queries, probs, strict=True)
+        ]

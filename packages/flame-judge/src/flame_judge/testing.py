@@ -10,8 +10,16 @@ import hashlib
 import math
 from collections.abc import Sequence
 
-from flame_judge.judge import ClassificationRequest, PairwiseRequest, PointwiseRequest
-from flame_judge.verdicts import ClassificationVerdict, PairwiseVerdict, PointwiseVerdict, frozen_mapping
+from flame_judge.judge import (
+    ClassificationRequest,
+    PairwiseRequest,
+    PointwiseRequest,
+    Source,
+    classification_verdict,
+    pairwise_verdict,
+    pointwise_verdict,
+)
+from flame_judge.verdicts import ClassificationVerdict, PairwiseVerdict, PointwiseVerdict
 
 
 def _quality(prompt: str, response: str) -> float:
@@ -21,6 +29,9 @@ def _quality(prompt: str, response: str) -> float:
     overlap = len(words & said) / max(len(words), 1)
     noise = int(hashlib.sha256(f"{prompt}\0{response}".encode()).hexdigest()[:8], 16) / 2**32
     return 3.0 * overlap + 0.3 * math.log1p(len(said)) + 0.1 * noise
+
+
+SOURCE = Source("fake", "fake@0")
 
 
 class FakeJudge:
@@ -41,22 +52,7 @@ class FakeJudge:
         for r in requests:
             self.calls += 1
             p = 1 / (1 + math.exp(-(_quality(r.prompt, r.a) - _quality(r.prompt, r.b))))
-            out.append(
-                PairwiseVerdict(
-                    winner="A" if p > 0.5 else "B" if p < 0.5 else "tie",
-                    prob_a=p,
-                    prob_a_first=p,
-                    prob_a_second=p,
-                    prompt=r.prompt,
-                    a=r.a,
-                    b=r.b,
-                    criteria=r.criteria,
-                    model=self.name,
-                    fingerprint=self.fingerprint,
-                    kind="generative",
-                    cached=False,
-                )
-            )
+            out.append(pairwise_verdict(r, p, p, SOURCE, cached=False))
         return out
 
     def pointwise(
@@ -73,20 +69,7 @@ class FakeJudge:
             weights = {str(v): math.exp(-((v - centre) ** 2)) for v in range(low, high + 1)}
             total = sum(weights.values())
             dist = {k: w / total for k, w in weights.items()}
-            out.append(
-                PointwiseVerdict(
-                    score=sum(int(k) * p for k, p in dist.items()),
-                    distribution=frozen_mapping(dist),
-                    scale=r.scale,
-                    prompt=r.prompt,
-                    response=r.response,
-                    criteria=r.criteria,
-                    model=self.name,
-                    fingerprint=self.fingerprint,
-                    kind="generative",
-                    cached=False,
-                )
-            )
+            out.append(pointwise_verdict(r, dist, SOURCE, cached=False))
         return out
 
     def classify(
@@ -110,19 +93,7 @@ class FakeJudge:
             first = 0.05 + 0.9 * share
             rest = (1 - first) / (len(r.labels) - 1)
             dist = {label: (first if i == 0 else rest) for i, label in enumerate(r.labels)}
-            out.append(
-                ClassificationVerdict(
-                    label=max(dist, key=lambda k: dist[k]),
-                    probabilities=frozen_mapping(dist),
-                    context=r.context,
-                    response=r.response,
-                    criteria=r.criteria,
-                    model=self.name,
-                    fingerprint=self.fingerprint,
-                    kind="generative",
-                    cached=False,
-                )
-            )
+            out.append(classification_verdict(r, dist, SOURCE, cached=False))
         return out
 
     def close(self) -> None:
