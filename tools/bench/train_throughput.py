@@ -42,7 +42,7 @@ def measure(mixture: str, fused: bool, steps: int, batch: int, length: int, fine
         def timed(step: int) -> list[tuple[int, bool]]:
             stamps.append(time.perf_counter())
             picks = original(step)
-            tokens.append(sum(len(trainer.encoder.row(trainer.train_rows[i], s).ids) for i, s in picks))
+            tokens.append(sum(len(trainer.example(i, s).ids) for i, s in picks))
             return picks
 
         trainer.sampler.batch = timed  # type: ignore[method-assign]

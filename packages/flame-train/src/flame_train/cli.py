@@ -14,6 +14,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--help-config", action="store_true", help="list every option with its default and meaning")
     p.set_defaults(handler=_train)
 
+    p = sub.add_parser("encode", help="tokenize a mixture's train split once, for `flame train` (encoded: FILE)")
+    p.add_argument("--config", default=None, help="YAML TrainConfig (mixture, tasks, max_length, base, both_orders)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one option")
+    p.add_argument("--out", required=True, help="safetensors file to write")
+    p.add_argument("--workers", type=int, default=None, help="encoding processes (default: CPUs, at most 8)")
+    p.set_defaults(handler=_encode)
+
+    p = sub.add_parser("export", help="write a trained LoRA checkpoint as a compact judge (no training state)")
+    p.add_argument("checkpoint", help="a flame training checkpoint folder, e.g. runs/flame/final")
+    p.add_argument("--out", required=True, help="folder to write; Judge.load(OUT) reads it")
+    p.add_argument("--name", required=True, help="the judge's name, the first part of its fingerprint")
+    p.add_argument("--dtype", default="float16", help="float16 (default), bfloat16 or float32")
+    p.set_defaults(handler=_export)
+
     p = sub.add_parser("tailpatch", help="rate tasks by short per-task fine-tunes and write an optimized mixture")
     p.add_argument("--checkpoint", required=True, help="a partially trained flame checkpoint")
     p.add_argument("--out", required=True, help="rates file to write (JSON); a .report.json is written beside it")
@@ -40,6 +54,23 @@ def _train(args: argparse.Namespace) -> int:
     result = trainer.train()
     result.pop("losses")
     print(json.dumps(result, indent=2))
+    return 0
+
+
+def _encode(args: argparse.Namespace) -> int:
+    from flame_train.config import TrainConfig
+    from flame_train.encoded import encode_train
+
+    encode_train(TrainConfig.load(args.config, args.set), args.out, workers=args.workers)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from flame_train.export import export_checkpoint
+
+    out = export_checkpoint(args.checkpoint, args.out, name=args.name, dtype=args.dtype)
+    size = sum(f.stat().st_size for f in out.iterdir())
+    print(json.dumps({"judge": str(out), "bytes": size}))
     return 0
 
 

@@ -22,6 +22,10 @@ class TrainConfig:
     rates: str | None = field(
         default=None, metadata={"help": "JSON or TOML file of task -> sampling rate (default: the mixture's own rates)"}
     )
+    encoded: str | None = field(
+        default=None,
+        metadata={"help": "train split pre-tokenized by `flame encode` (the mixture then supplies only the dev rows)"},
+    )
     tasks: list[str] = field(default_factory=list, metadata={"help": "train only on these tasks (default: all)"})
     base_model: str = field(default="smollm2-135m-instruct", metadata={"help": "model name or local directory"})
     init_checkpoint: str | None = field(

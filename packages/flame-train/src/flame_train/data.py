@@ -101,9 +101,9 @@ class Encoder:
             fields, target = swap_pair(fields, target)
         target_ids = list(self.view.encode(render_target([(t[0], t[1]) for t in target]) + self.end))
         budget = self.max_length - self._overhead - len(target_ids)
-        if budget < 64:
-            target_ids = target_ids[: self.max_length // 2]
-            budget = self.max_length - self._overhead - len(target_ids)
+        if budget < self.max_length // 2:  # a long explanation: the input keeps half, the target is cut
+            budget = self.max_length // 2
+            target_ids = target_ids[: self.max_length - self._overhead - budget]
         try:
             inputs = fit_inputs(spec, [tuple(f) for f in fields], max_tokens=budget, tokenizer=self.view)  # type: ignore[arg-type]
         except InputTooLongError as exc:
@@ -117,12 +117,34 @@ class Encoder:
         return self.encode(row["task"], row["fields"], row["target_fields"], swap)
 
 
+@dataclass(frozen=True)
+class SampleRow:
+    """What the sampler needs of a row: its task, whether its responses may swap, its input length."""
+
+    task: str
+    task_type: str
+    swappable: bool
+    length: int
+
+
+def sample_rows(rows: Sequence[dict[str, Any]]) -> list[SampleRow]:
+    return [
+        SampleRow(
+            r["task"],
+            r["task_type"],
+            r["task_type"] == "pairwise" and "explanation" not in r["target_fields"],
+            len(r["input"]),
+        )
+        for r in rows
+    ]
+
+
 class MixtureSampler:
     """Which rows (and in which order of responses) make up the batch of each step."""
 
     def __init__(
         self,
-        rows: list[dict[str, Any]],
+        rows: Sequence[SampleRow],
         rates: dict[str, float],
         *,
         batch_size: int,
@@ -133,7 +155,7 @@ class MixtureSampler:
         self.rows = rows
         self.by_task: dict[str, list[int]] = {}
         for i, r in enumerate(rows):
-            self.by_task.setdefault(r["task"], []).append(i)
+            self.by_task.setdefault(r.task, []).append(i)
         self.tasks = [t for t in rates if t in self.by_task]
         self.weights = [rates[t] for t in self.tasks]
         self.batch_size = batch_size
@@ -147,15 +169,10 @@ class MixtureSampler:
         for _ in range(GROUP_BATCHES * self.batch_size):
             task = rng.choices(self.tasks, self.weights)[0]
             row = rng.choice(self.by_task[task])
-            swap = (
-                self.both_orders
-                and self.rows[row]["task_type"] == "pairwise"
-                and rng.random() < 0.5
-                and "explanation" not in self.rows[row]["target_fields"]
-            )
-            picks.append((row, swap))
+            swap = self.both_orders and self.rows[row].task_type == "pairwise" and rng.random() < 0.5
+            picks.append((row, swap and self.rows[row].swappable))
         if self.group_by_length:
-            picks.sort(key=lambda p: len(self.rows[p[0]]["input"]))
+            picks.sort(key=lambda p: self.rows[p[0]].length)
         batches = [picks[i : i + self.batch_size] for i in range(0, len(picks), self.batch_size)]
         rng.shuffle(batches)
         return batches

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from flame_train.config import TrainConfig
-from flame_train.data import Encoder, MixtureSampler, collate, load_rates, load_split
+from flame_train.data import Encoded, Encoder, MixtureSampler, collate, load_rates, load_split, sample_rows
 from flame_train.errors import CheckpointError
 from flame_train.kernels import fused_linear_cross_entropy
 from flame_train.model import body_and_head, build_model
@@ -58,18 +58,31 @@ class Trainer:
         )
         set_seed(config.seed)
         model, self.tokenizer, self.base_spec = build_model(config)
-        self.train_rows = load_split(config.mixture, "train", config.tasks)
+        if config.encoded:
+            from flame_train.encoded import EncodedTrain
+
+            store = EncodedTrain.open(config.encoded, tokenizer=self.tokenizer, config=config)
+            train_rows = store.rows
+            self.example = store.example
+        else:
+            rows = load_split(config.mixture, "train", config.tasks)
+            encoder = Encoder(self.tokenizer, config.max_length)
+            train_rows = sample_rows(rows)
+
+            def example(row: int, swap: bool) -> Encoded:
+                return encoder.row(rows[row], swap)
+
+            self.example = example
         self.dev_rows = self._dev_sample(load_split(config.mixture, "dev", config.tasks))
-        rates = load_rates(config.mixture, config.rates, sorted({r["task"] for r in self.train_rows}))
+        rates = load_rates(config.mixture, config.rates, sorted({r.task for r in train_rows}))
         self.sampler = MixtureSampler(
-            self.train_rows,
+            train_rows,
             rates,
             batch_size=config.batch_size,
             seed=config.seed,
             both_orders=config.both_orders,
             group_by_length=config.group_by_length,
         )
-        self.encoder = Encoder(self.tokenizer, config.max_length)
         params = [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
         from transformers import get_scheduler
@@ -183,7 +196,7 @@ class Trainer:
         mismatch = {
             k
             for k, v in saved["config"].items()
-            if k not in ("max_steps", "output_dir", "eval_every", "save_every", "log_every")
+            if k not in ("max_steps", "output_dir", "eval_every", "save_every", "log_every", "encoded")
             and self.config.to_dict().get(k) != v
         }
         if mismatch:
@@ -237,7 +250,7 @@ class Trainer:
             window = 0.0
             for micro in range(config.grad_accum):
                 picks = self.sampler.batch(self.step * config.grad_accum + micro)
-                batch = collate([self.encoder.row(self.train_rows[i], swap) for i, swap in picks], pad)
+                batch = collate([self.example(i, swap) for i, swap in picks], pad)
                 batch = {k: v.to(self.accelerator.device) for k, v in batch.items()}
                 with self.accelerator.accumulate(self.model), self.accelerator.autocast():
                     loss, _ = compute_loss(self.model, batch, fused=config.fused_loss)

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from flame_data import TRUNCATION_MARKER
-from flame_train.data import IGNORE, Encoder, MixtureSampler, load_rates, load_split, swap_pair
+from flame_train.data import IGNORE, Encoder, MixtureSampler, load_rates, load_split, sample_rows, swap_pair
 
 
 def test_swap_pair_moves_responses_and_flips_the_answer():
@@ -37,8 +37,8 @@ def test_encoder_masks_the_prompt_and_fits_the_budget(tiny_model: Path, tiny_mix
 def test_sampler_is_a_function_of_the_step_and_follows_the_rates(tiny_mixture: Path):
     rows = load_split(tiny_mixture, "train")
     rates = load_rates(tiny_mixture, None, sorted({r["task"] for r in rows}))
-    a = MixtureSampler(rows, rates, batch_size=4, seed=1, both_orders=True, group_by_length=True)
-    b = MixtureSampler(rows, rates, batch_size=4, seed=1, both_orders=True, group_by_length=True)
+    a = MixtureSampler(sample_rows(rows), rates, batch_size=4, seed=1, both_orders=True, group_by_length=True)
+    b = MixtureSampler(sample_rows(rows), rates, batch_size=4, seed=1, both_orders=True, group_by_length=True)
     assert [a.batch(s) for s in range(40)] == [b.batch(s) for s in reversed(range(40))][::-1]
     seen = [rows[i]["task"] for s in range(200) for i, _ in a.batch(s)]
     share = seen.count("q2/consistency") / len(seen)

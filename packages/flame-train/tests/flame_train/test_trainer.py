@@ -68,3 +68,53 @@ def test_fused_and_plain_loss_agree(tiny_model, tiny_mixture, tmp_path):
         log=lambda s: None,
     ).train()
     assert fused["losses"] == pytest.approx(plain["losses"], rel=1e-4)
+
+
+def test_training_from_an_encoded_file_matches_on_the_fly_encoding(tiny_model, tiny_mixture, tmp_path):
+    from flame_train.encoded import encode_train
+
+    cfg = config(tiny_model, tiny_mixture, tmp_path / "live", max_steps=4, eval_every=0, save_every=0)
+    summary = encode_train(cfg, tmp_path / "train.tokens", workers=2, log=lambda s: None)
+    assert summary["sequences"] > summary["rows"]  # swappable pairwise rows are stored in both orders
+    live = Trainer(cfg, log=lambda s: None).train()
+    stored = Trainer(
+        config(
+            tiny_model,
+            tiny_mixture,
+            tmp_path / "stored",
+            max_steps=4,
+            eval_every=0,
+            save_every=0,
+            encoded=str(tmp_path / "train.tokens"),
+        ),
+        log=lambda s: None,
+    ).train()
+    assert stored["losses"] == live["losses"]
+    assert stored["tokens"] == live["tokens"]
+
+
+def test_an_encoded_file_for_another_config_is_refused(tiny_model, tiny_mixture, tmp_path):
+    from flame_train.encoded import encode_train
+    from flame_train.errors import ConfigError
+
+    encode_train(config(tiny_model, tiny_mixture, tmp_path, max_length=240), tmp_path / "t", workers=1, log=print)
+    with pytest.raises(ConfigError, match=r"made with max_length 240, the config has 256; re-run `flame encode`"):
+        Trainer(config(tiny_model, tiny_mixture, tmp_path / "run", encoded=str(tmp_path / "t")), log=lambda s: None)
+    (tmp_path / "junk").write_text("not safetensors")
+    with pytest.raises(ConfigError, match="cannot read it"):
+        Trainer(config(tiny_model, tiny_mixture, tmp_path / "run", encoded=str(tmp_path / "junk")), log=lambda s: None)
+
+
+def test_export_ships_the_adapter_alone_in_half_precision(tiny_model, tiny_mixture, tmp_path):
+    from flame_judge import Judge
+    from flame_train.export import export_checkpoint
+
+    result = Trainer(
+        config(tiny_model, tiny_mixture, tmp_path / "run", max_steps=2, eval_every=0), log=lambda s: None
+    ).train()
+    out = export_checkpoint(result["checkpoint"], tmp_path / "judge", name="tiny-judge")
+    assert sorted(p.name for p in out.iterdir()) == ["adapter_config.json", "adapter_model.safetensors", "flame.json"]
+    full = Judge.load(result["checkpoint"], cache=False).pairwise("What is 2 + 2?", "4", "5")
+    half = Judge.load(out, cache=False)
+    assert half.fingerprint.startswith("tiny-judge@")
+    assert half.pairwise("What is 2 + 2?", "4", "5").prob_a == pytest.approx(full.prob_a, abs=1e-3)

@@ -1,0 +1,55 @@
+"""A training checkpoint made shippable: the judge's weights alone (no optimizer or trainable state),
+LoRA tensors stored in half precision, with a new fingerprint so judgments cached for the
+checkpoint are not mistaken for the export's.
+
+flame export runs/flame-smol/final --out judges/flame-smol --name flame-smol
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+from flame_train.errors import CheckpointError
+
+DTYPES = ("float16", "bfloat16", "float32")
+KEEP = ("adapter_config.json",)
+
+
+def export_checkpoint(checkpoint: str | Path, out: str | Path, *, name: str, dtype: str = "float16") -> Path:
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    src, out = Path(checkpoint), Path(out)
+    try:
+        meta = json.loads((src / "flame.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"{src} is not a flame checkpoint (flame.json: {exc})") from None
+    if meta.get("format") != "lora":
+        raise CheckpointError(f"{src} holds full weights; export handles LoRA checkpoints (ship full ones as they are)")
+    if dtype not in DTYPES:
+        raise CheckpointError(f"dtype {dtype!r}: choose one of {list(DTYPES)}")
+    tensors = load_file(str(src / "adapter_model.safetensors"))
+    half = {k: v.to(getattr(torch, dtype)).contiguous() for k, v in tensors.items()}
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    save_file(half, str(tmp / "adapter_model.safetensors"))
+    for keep in KEEP:
+        shutil.copy(src / keep, tmp / keep)
+    digest = hashlib.sha256((tmp / "adapter_model.safetensors").read_bytes()).hexdigest()[:16]
+    exported = {
+        "format": "lora",
+        "base": meta["base"],
+        "name": name,
+        "fingerprint": f"{name}@{digest}",
+        "dtype": dtype,
+        "trained_from": {"checkpoint": src.name, "step": meta.get("step"), "fingerprint": meta.get("fingerprint")},
+        "config": meta.get("config", {}),
+    }
+    (tmp / "flame.json").write_text(json.dumps(exported, indent=2) + "\n")
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    return out
