@@ -6,6 +6,9 @@ import torch
 from flame_judge.kernels import label_logprobs
 from flame_judge.kernels.label_logprobs import reference
 
+# On a GPU machine the kernel compiles for it; on CPU it runs in the Triton interpreter (conftest).
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+
 
 @pytest.mark.parametrize(
     ("rows", "dim", "vocab", "chunk"), [(1, 8, 1031, 128), (7, 64, 1031, 1000), (5, 32, 4096, 4096)]
@@ -36,12 +39,12 @@ def test_triton_logsumexp_matches_the_reference(rows, dim, vocab, block_v, dtype
     from flame_judge.kernels.label_logprobs.kernel import logsumexp_triton
 
     gen = torch.Generator().manual_seed(2)
-    hidden = torch.randn(rows, dim, generator=gen).to(dtype)
-    weight = (torch.randn(vocab, dim, generator=gen) * 0.3).to(dtype)
+    hidden = torch.randn(rows, dim, generator=gen).to(DEVICE, dtype)
+    weight = (torch.randn(vocab, dim, generator=gen) * 0.3).to(DEVICE, dtype)
     want = torch.logsumexp(hidden.float() @ weight.float().T, dim=-1)
     rtol, atol = (1e-5, 1e-4) if dtype == torch.float32 else (1e-3, 1e-3)
     torch.testing.assert_close(logsumexp_triton(hidden, weight, block_v=block_v), want, rtol=rtol, atol=atol)
-    ids = torch.tensor([0, vocab - 1, vocab // 2])
+    ids = torch.tensor([0, vocab - 1, vocab // 2], device=DEVICE)
     full, norm = function._with_lse(hidden, weight, ids)
     ref_full, ref_norm = reference.label_logprobs(hidden, weight, ids)
     torch.testing.assert_close(full, ref_full, rtol=rtol, atol=atol)

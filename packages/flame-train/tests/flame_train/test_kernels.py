@@ -10,14 +10,16 @@ from flame_train.kernels import fused_linear_cross_entropy
 from flame_train.kernels.fused_linear_cross_entropy import function
 from flame_train.kernels.fused_linear_cross_entropy.reference import fused_linear_cross_entropy as reference
 
+# On a GPU machine the kernels compile for it; on CPU they run in the Triton interpreter (conftest).
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 TOL = {torch.float32: (1e-5, 1e-5), torch.bfloat16: (2e-2, 2e-2)}
 
 
 def _case(n: int, dim: int, vocab: int, dtype: torch.dtype, seed: int = 0):
     gen = torch.Generator().manual_seed(seed)
-    hidden = (torch.randn(n, dim, generator=gen) * 0.5).to(dtype).requires_grad_()
-    weight = (torch.randn(vocab, dim, generator=gen) * 0.5).to(dtype).requires_grad_()
-    targets = torch.randint(0, vocab, (n,), generator=gen)
+    hidden = (torch.randn(n, dim, generator=gen) * 0.5).to(DEVICE, dtype).requires_grad_()
+    weight = (torch.randn(vocab, dim, generator=gen) * 0.5).to(DEVICE, dtype).requires_grad_()
+    targets = torch.randint(0, vocab, (n,), generator=gen).to(DEVICE)
     targets[::5] = -100
     return hidden, weight, targets
 
@@ -62,8 +64,8 @@ def test_triton_chunk_kernel_matches_the_torch_chunk_step(vocab):
     from flame_train.kernels.fused_linear_cross_entropy.kernel import ce_grad_chunk_triton
 
     gen = torch.Generator().manual_seed(1)
-    logits = torch.randn(6, vocab, generator=gen) * 3
-    targets = torch.tensor([0, vocab - 1, -100, 5, 17, 2])
+    logits = (torch.randn(6, vocab, generator=gen) * 3).to(DEVICE)
+    targets = torch.tensor([0, vocab - 1, -100, 5, 17, 2], device=DEVICE)
     a, b = logits.clone(), logits.clone()
     loss_a = ce_grad_chunk_triton(a, targets, -100, 0.2, block=8192)
     loss_b = function._ce_grad_chunk_torch(b, targets, -100, 0.2)
@@ -79,6 +81,21 @@ def test_fused_loss_through_the_triton_kernel(monkeypatch):
     )
     hidden, weight, targets = _case(11, 16, 1031, torch.float32)
     got = _grads(fused_linear_cross_entropy, hidden, weight, targets, chunk=4)
+    want = _grads(reference, hidden, weight, targets)
+    for a, b in zip(got, want, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_fused_loss_keeps_fp32_logits_under_bf16_autocast(monkeypatch):
+    # Training runs under bf16 autocast on GPUs; the kernel wants fp32 logits and must get them.
+    from flame_train.kernels.fused_linear_cross_entropy.kernel import ce_grad_chunk_triton
+
+    monkeypatch.setattr(
+        function, "_ce_grad_chunk", lambda logits, t, i, s: ce_grad_chunk_triton(logits, t, i, s, block=2048)
+    )
+    hidden, weight, targets = _case(11, 16, 1031, torch.float32)
+    with torch.autocast(device_type=DEVICE, dtype=torch.bfloat16):
+        got = _grads(fused_linear_cross_entropy, hidden, weight, targets, chunk=4)
     want = _grads(reference, hidden, weight, targets)
     for a, b in zip(got, want, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)

@@ -45,14 +45,17 @@ class FusedLinearCrossEntropy(torch.autograd.Function):
         grad_w = torch.zeros(weight.shape, dtype=torch.float32, device=weight.device) if weight.requires_grad else None
         w32 = weight.float()
         total = torch.zeros((), dtype=torch.float32, device=hidden.device)
-        for start in range(0, hidden.shape[0], chunk):
-            h = hidden[start : start + chunk].float()
-            logits = h @ w32.T
-            total += _ce_grad_chunk(logits, targets[start : start + chunk], ignore_index, scale)
-            if grad_h is not None:
-                grad_h[start : start + chunk] = (logits @ w32).to(hidden.dtype)
-            if grad_w is not None:
-                grad_w += logits.T @ h
+        # The logits and gradients are fp32 by design; under autocast (bf16 training) the matmuls
+        # would silently come back in bf16, so autocast is switched off for the chunk loop.
+        with torch.autocast(device_type=hidden.device.type, enabled=False):
+            for start in range(0, hidden.shape[0], chunk):
+                h = hidden[start : start + chunk].float()
+                logits = h @ w32.T
+                total += _ce_grad_chunk(logits, targets[start : start + chunk], ignore_index, scale)
+                if grad_h is not None:
+                    grad_h[start : start + chunk] = (logits @ w32).to(hidden.dtype)
+                if grad_w is not None:
+                    grad_w += logits.T @ h
         ctx.save_for_backward(
             grad_h if grad_h is not None else torch.empty(0),
             grad_w.to(weight.dtype) if grad_w is not None else torch.empty(0),
