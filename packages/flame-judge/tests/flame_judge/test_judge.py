@@ -45,7 +45,7 @@ def test_pairwise_averages_both_orders(real_judge: Judge):
     # Swapping A and B reuses the same two model inputs, so the verdict mirrors exactly.
     assert swapped.prob_a == pytest.approx(1 - v.prob_a, abs=1e-12)
     assert swapped.cached
-    assert v.fingerprint.startswith("smollm2-135m-instruct@")
+    assert v.fingerprint.startswith("flame-smol@")  # the shipped default judge
 
 
 def test_same_verdicts_whatever_the_batch_size(real_judge: Judge):

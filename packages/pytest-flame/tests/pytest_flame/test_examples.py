@@ -1,6 +1,6 @@
-"""The examples/faq_bot suite runs end to end against the real default model.
+"""The examples/faq_bot suite runs end to end against the real default judge (flame-smol).
 
-Its verdicts are whatever the default judge decides (the untrained base gets most of them wrong);
+Its verdicts are whatever that judge decides (they are near coin flips, see its model card), so
 what is checked here is the plugin path: every judged test ends in a verdict, none in an error, and
 a warm re-run reproduces every outcome from the cache.
 """
@@ -23,7 +23,7 @@ def test_example_suite_runs_on_the_real_model_and_replays_from_the_cache(pyteste
     outcomes = first.parseoutcomes()
     assert outcomes.get("passed", 0) + outcomes.get("failed", 0) == 7
     assert "errors" not in outcomes
-    first.stdout.fnmatch_lines(["7 judgments: * 0 from cache; model smollm2-135m-instruct@*"])
+    first.stdout.fnmatch_lines(["7 judgments: * 0 from cache; model flame-smol@*"])
     second = pytester.runpytest_subprocess(*args)
     assert second.parseoutcomes() == outcomes
     second.stdout.fnmatch_lines(["7 judgments: * 7 from cache; *"])

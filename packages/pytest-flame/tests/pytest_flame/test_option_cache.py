@@ -21,7 +21,7 @@ def test_warm_rerun_comes_from_the_cache(pytester: pytest.Pytester):
     pytester.makepyfile(test_two=TWO)
     cache = str(pytester.path / "judgments.sqlite")
     first = pytester.runpytest_subprocess("--flame-cache", cache)
-    first.stdout.fnmatch_lines(["2 judgments: * 0 from cache; model smollm2-135m-instruct@*"])
+    first.stdout.fnmatch_lines(["2 judgments: * 0 from cache; model flame-smol@*"])
     second = pytester.runpytest_subprocess("--flame-cache", cache)
     second.stdout.fnmatch_lines(["2 judgments: * 2 from cache; *"])
     assert second.parseoutcomes() == first.parseoutcomes()  # same verdicts: nothing flakes
