@@ -200,15 +200,14 @@ def resolve(spec: str | os.PathLike[str] | None) -> Resolved:
     if name == BASE_MODEL:
         return Resolved(BASE_MODEL, converted_base_dir())
     path = SHIPPED / name if name == DEFAULT_JUDGE else Path(text).expanduser()
-    meta = path / _META
-    if path.is_dir() and meta.is_file() and json.loads(meta.read_text()).get("format") == "lora":
-        base = json.loads(meta.read_text()).get("base")
-        if not base:
-            raise ModelNotFoundError(f"{meta} describes a LoRA checkpoint but names no base model")
+    meta_path = path / _META
+    meta: dict[str, Any] = json.loads(meta_path.read_text()) if path.is_dir() and meta_path.is_file() else {}
+    if meta.get("format") == "lora":
+        if not meta.get("base"):
+            raise ModelNotFoundError(f"{meta_path} describes a LoRA checkpoint but names no base model")
         if not (path / "adapter_model.safetensors").is_file():
             raise ModelNotFoundError(f"{path} is a LoRA checkpoint without adapter_model.safetensors")
-        name = json.loads(meta.read_text()).get("name") or path.resolve().name
-        return Resolved(name, resolve(base).directory, path.resolve())
+        return Resolved(meta.get("name") or path.resolve().name, resolve(meta["base"]).directory, path.resolve())
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise ModelNotFoundError(

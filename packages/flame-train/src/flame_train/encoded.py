@@ -28,6 +28,14 @@ if TYPE_CHECKING:
 FORMAT = "flame-encoded/1"
 
 
+def rates_fingerprint(mixture: str | Path) -> str | None:
+    """A hash of the mixture's mixture.json: a file encoded from another build of the collection is refused."""
+    import hashlib
+
+    path = Path(mixture) / "mixture.json"
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else None
+
+
 def tokenizer_fingerprint(tokenizer: PreTrainedTokenizerBase) -> str:
     """Vocabulary size and the ids of a probe text: enough to refuse a file made for another tokenizer."""
     probe = tokenizer.encode("EVALUATION:\nanswer: A\nscore: 3 <|im_end|>", add_special_tokens=False)
@@ -80,6 +88,7 @@ def encode_train(config: TrainConfig, out: str | Path, *, workers: int | None = 
         "tokenizer": tokenizer_fingerprint(tokenizer),
         "max_length": config.max_length,
         "mixture": str(config.mixture),
+        "mixture_json": rates_fingerprint(config.mixture),
         "tasks": list(config.tasks),
         "both_orders": config.both_orders,
         "rows": [[r.task, r.task_type, r.swappable, r.length] for r in light],
@@ -133,6 +142,7 @@ class EncodedTrain:
             ("tokenizer", meta["tokenizer"], tokenizer_fingerprint(tokenizer)),
             ("max_length", meta["max_length"], config.max_length),
             ("tasks", meta["tasks"], list(config.tasks)),
+            ("mixture.json", meta.get("mixture_json"), rates_fingerprint(config.mixture)),
         )
         for name, saved, wanted in checks:
             if saved != wanted:

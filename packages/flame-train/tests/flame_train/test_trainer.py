@@ -118,3 +118,17 @@ def test_export_ships_the_adapter_alone_in_half_precision(tiny_model, tiny_mixtu
     half = Judge.load(out, cache=False)
     assert half.fingerprint.startswith("tiny-judge@")
     assert half.pairwise("What is 2 + 2?", "4", "5").prob_a == pytest.approx(full.prob_a, abs=1e-3)
+
+
+def test_an_encoded_file_from_another_build_of_the_mixture_is_refused(tiny_model, tiny_mixture, tmp_path):
+    import shutil
+
+    from flame_train.encoded import encode_train
+    from flame_train.errors import ConfigError
+
+    encode_train(config(tiny_model, tiny_mixture, tmp_path), tmp_path / "t", workers=1, log=lambda s: None)
+    other = tmp_path / "other-build"
+    shutil.copytree(tiny_mixture, other)
+    (other / "mixture.json").write_text('{"rates": {"q2/consistency": 1.0}}')
+    with pytest.raises(ConfigError, match=r"made with mixture\.json .* re-run `flame encode`"):
+        Trainer(config(tiny_model, other, tmp_path / "run", encoded=str(tmp_path / "t")), log=lambda s: None)
