@@ -77,3 +77,29 @@ def classification_task(labels: Sequence[str], criteria: str | None = None) -> T
 
 def classification_inputs(context: str, response: str) -> tuple[tuple[str, str], ...]:
     return (("context", context), ("response", response))
+
+
+def reward_task(pairwise: TaskSpec) -> TaskSpec:
+    """A pairwise task seen one response at a time, for a reward-style judge (Bradley-Terry head).
+
+    It keeps the pairwise task's definition as the aspect to rate and reads the judge's state at the
+    pointwise answer position (`EVALUATION:\nscore:`), which a FLAMe-trained model already uses to rate.
+    """
+    if pairwise.task_type != "pairwise":
+        raise SchemaError(f"task {pairwise.name!r}: a reward view needs a pairwise task, not {pairwise.task_type}")
+    return TaskSpec(
+        name=f"{pairwise.name}/reward",
+        task_type="pointwise",
+        definition=f"Rate one response on its own. The comparison this rating serves: {pairwise.definition.strip()}",
+        instructions=pairwise.instructions,
+        outputs=(OutputField("score", "an integer from 1 to 5", scale_labels((1, 5))),),
+        category=pairwise.category,
+    )
+
+
+def reward_inputs(pairwise_fields: Sequence[tuple[str, str]]) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """Inputs for each of a pairwise example's two responses (its last two fields), context first."""
+    if len(pairwise_fields) < 2:
+        raise SchemaError("a pairwise example needs two response fields (its last two inputs)")
+    context = tuple(pairwise_fields[:-2])
+    return tuple((*context, ("response", value)) for _, value in pairwise_fields[-2:])

@@ -158,20 +158,16 @@ def judge_items(
     bar = tqdm(total=len(items), desc=f"judging ({name})", unit="item", disable=not progress)
     for start in range(0, len(items), batch):
         chunk = items[start : start + batch]
-        requests = []
+        pairs = iter(judge.pair_probs([(i.spec, i.fields) for i in chunk if i.task_type == "pairwise"]))
+        others = [(i.spec, i.fields) for i in chunk if i.task_type != "pairwise"]
+        dists = iter([d for d, _ in judge.distributions(others)])
         for item in chunk:
-            requests.append((item.spec, item.fields))
             if item.task_type == "pairwise":
-                requests.append((item.spec, _swapped(item.fields)))
-        dists = iter([d for d, _ in judge.distributions(requests)])
-        for item in chunk:
-            first = next(dists)
-            if item.task_type == "pairwise":
-                second = next(dists)
-                a1 = first["A"] / (first["A"] + first["B"])  # A shown first
-                a2 = second["B"] / (second["A"] + second["B"])  # A shown second
+                a1, a2, _ = next(pairs)
                 _pairwise(out, item, a1, a2)
-            elif item.task_type == "pointwise":
+                continue
+            first = next(dists)
+            if item.task_type == "pointwise":
                 _blank(out, score=sum(float(k) * p for k, p in first.items()))
             else:
                 _blank(out, label=max(first, key=first.__getitem__), label_probs=first)

@@ -44,19 +44,11 @@ class ProbeResult:
 
 def _pick(judge: Judge, items: Sequence[EvalItem]) -> tuple[list[str], list[tuple[str, str]]]:
     """Both-order verdict (A/B) per item, and the two single-order picks."""
-    requests = []
-    for item in items:
-        requests.append((item.spec, item.fields))
-        (la, a), (lb, b) = item.fields[-2], item.fields[-1]
-        requests.append((item.spec, (*item.fields[:-2], (la, b), (lb, a))))
-    dists = [d for d, _ in judge.distributions(requests)]
     verdicts, singles = [], []
-    for k in range(len(items)):
-        first, second = dists[2 * k], dists[2 * k + 1]
-        a1 = first["A"] / (first["A"] + first["B"])
-        a2 = second["B"] / (second["A"] + second["B"])
+    for a1, a2, _ in judge.pair_probs([(item.spec, item.fields) for item in items]):
         verdicts.append("A" if a1 + a2 >= 1.0 else "B")
-        singles.append(("A" if a1 >= 0.5 else "B", "A" if second["A"] >= second["B"] else "B"))
+        # The position each single order picked: A's position first, then B's (a2 is A shown second).
+        singles.append(("A" if a1 >= 0.5 else "B", "A" if a2 <= 0.5 else "B"))
     return verdicts, singles
 
 

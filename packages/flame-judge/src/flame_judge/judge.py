@@ -7,6 +7,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flame_data import templates
 from flame_data.schema import TaskSpec
@@ -14,6 +15,9 @@ from flame_judge.cache import JudgmentCache, cache_key
 from flame_judge.errors import InvalidRequestError
 from flame_judge.paths import default_judgment_cache
 from flame_judge.scoring import GenerativeBackend, LabelQuery
+
+if TYPE_CHECKING:
+    from flame_judge.reward import RewardBackend
 from flame_judge.verdicts import (
     ClassificationVerdict,
     JudgeKind,
@@ -113,9 +117,12 @@ def _softmax(logps: Sequence[float]) -> list[float]:
 class Judge:
     """A loaded judge. A single call is a batch of one; batch calls keep the input order."""
 
-    def __init__(self, backend: GenerativeBackend, *, cache: JudgmentCache | None = None) -> None:
+    def __init__(
+        self, backend: GenerativeBackend, *, cache: JudgmentCache | None = None, reward: RewardBackend | None = None
+    ) -> None:
         self.backend = backend
         self.cache = cache
+        self.reward = reward  # when set, pairwise verdicts come from its Bradley-Terry head
 
     @classmethod
     def load(
@@ -136,10 +143,15 @@ class Judge:
 
         loaded = load(model, device=device, eager=eager)
         backend = GenerativeBackend(loaded, max_input_tokens=max_input_tokens, batch_tokens=batch_tokens)
+        reward = None
+        if loaded.reward is not None:
+            from flame_judge.reward import RewardBackend
+
+            reward = RewardBackend(loaded, loaded.reward, batch_tokens=batch_tokens)
         store = None
         if cache is not False:
             store = JudgmentCache(default_judgment_cache() if cache is True else Path(cache))
-        return cls(backend, cache=store)
+        return cls(backend, cache=store, reward=reward)
 
     @property
     def name(self) -> str:
@@ -150,8 +162,9 @@ class Judge:
         return self.backend.fingerprint
 
     @property
-    def kind(self) -> str:
-        return self.backend.kind
+    def kind(self) -> JudgeKind:
+        """How pairwise verdicts are made: "reward" (a Bradley-Terry head) or "generative" (A/B labels)."""
+        return "reward" if self.reward is not None else "generative"
 
     def close(self) -> None:
         if self.cache is not None:
@@ -169,7 +182,7 @@ class Judge:
         self, queries: Sequence[LabelQuery], *, batch_size: int | None = None
     ) -> list[tuple[list[float], bool]]:
         """Per query: probabilities normalized over its labels, and whether it came from the cache."""
-        keys = [cache_key(self.fingerprint, self.kind, q.text, q.labels) for q in queries]
+        keys = [cache_key(self.fingerprint, "generative", q.text, q.labels) for q in queries]
         hits = self.cache.get_many(keys) if self.cache is not None else {}
         todo = {k: q for k, q in zip(keys, queries, strict=True) if k not in hits}
         computed: dict[str, list[float]] = {}
@@ -199,20 +212,59 @@ class Judge:
     def pairwise_batch(
         self, requests: Sequence[PairwiseRequest], *, batch_size: int | None = None
     ) -> list[PairwiseVerdict]:
-        queries: list[LabelQuery] = []
+        items = []
         for r in requests:
             _check_text("pairwise", prompt=r.prompt, a=r.a, b=r.b)
-            spec = templates.pairwise_task(r.criteria)
-            queries.append(self._query(spec, templates.pairwise_inputs(r.prompt, r.a, r.b)))
-            queries.append(self._query(spec, templates.pairwise_inputs(r.prompt, r.b, r.a)))
-        probs = self._label_probs(queries, batch_size=batch_size)
-        src = Source(self.name, self.fingerprint)
-        verdicts = []
-        for i, r in enumerate(requests):
-            (first, hit1), (second, hit2) = probs[2 * i], probs[2 * i + 1]
-            # first[0]: label "A" with a shown first; second[1]: label "B" with a shown second.
-            verdicts.append(pairwise_verdict(r, first[0], second[1], src, hit1 and hit2))
-        return verdicts
+            items.append((templates.pairwise_task(r.criteria), templates.pairwise_inputs(r.prompt, r.a, r.b)))
+        src = Source(self.name, self.fingerprint, self.kind)
+        return [
+            pairwise_verdict(r, first, second, src, hit)
+            for r, (first, second, hit) in zip(requests, self.pair_probs(items, batch_size=batch_size), strict=True)
+        ]
+
+    def pair_probs(
+        self, items: Sequence[tuple[TaskSpec, Sequence[tuple[str, str]]]], *, batch_size: int | None = None
+    ) -> list[tuple[float, float, bool]]:
+        """Per pairwise task input (the two responses last): P(A better) with A shown first, with A
+        shown second, and whether it came from the cache. A reward judge has no order: both are equal.
+        """
+        if self.reward is not None:
+            return self._reward_probs(items)
+        requests: list[tuple[TaskSpec, Sequence[tuple[str, str]]]] = []
+        for spec, fields in items:
+            (la, a), (lb, b) = fields[-2], fields[-1]
+            requests.append((spec, fields))
+            requests.append((spec, (*fields[:-2], (la, b), (lb, a))))
+        dists = self.distributions(requests, batch_size=batch_size)
+        out = []
+        for k in range(len(items)):
+            (first, hit1), (second, hit2) = dists[2 * k], dists[2 * k + 1]
+            a1 = first["A"] / (first["A"] + first["B"])  # A shown first
+            a2 = second["B"] / (second["A"] + second["B"])  # A shown second
+            out.append((a1, a2, hit1 and hit2))
+        return out
+
+    def _reward_probs(
+        self, items: Sequence[tuple[TaskSpec, Sequence[tuple[str, str]]]]
+    ) -> list[tuple[float, float, bool]]:
+        from flame_judge.reward import prob_a
+
+        assert self.reward is not None
+        queries = [q for spec, fields in items for q in self.reward.prepare(spec, fields)]
+        keys = [cache_key(self.fingerprint, "reward", q.key, ()) for q in queries]
+        hits = self.cache.get_many(keys) if self.cache is not None else {}
+        todo = {k: q for k, q in zip(keys, queries, strict=True) if k not in hits}
+        computed: dict[str, list[float]] = {}
+        if todo:
+            computed = {k: [r] for k, r in zip(todo, self.reward.score(list(todo.values())), strict=True)}
+            if self.cache is not None:
+                self.cache.put_many(computed, fingerprint=self.fingerprint)
+        rewards = [(hits[k] if k in hits else computed[k])[0] for k in keys]
+        out = []
+        for k in range(len(items)):
+            p = prob_a(rewards[2 * k], rewards[2 * k + 1])
+            out.append((p, p, keys[2 * k] in hits and keys[2 * k + 1] in hits))
+        return out
 
     # -- pointwise ----------------------------------------------------------------------------
 

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+    from flame_judge.reward import RewardConfig
+
 BASE_MODEL = "smollm2-135m-instruct"
 DEFAULT_JUDGE = "flame-smol"
 ALIASES = {"base": BASE_MODEL, "smollm2": BASE_MODEL, "smollm2-135m": BASE_MODEL, "default": DEFAULT_JUDGE}
@@ -51,9 +53,11 @@ class LoadedModel:
         fingerprint: str,
         device: torch.device,
         adapter: Path | None = None,
+        reward: tuple[RewardConfig, Path] | None = None,
     ) -> None:
         self.directory = directory
         self.adapter = adapter
+        self.reward = reward  # a Bradley-Terry head's settings and file, for reward-style pairwise verdicts
         self.tokenizer = tokenizer
         self.name = name
         self.fingerprint = fingerprint
@@ -189,6 +193,22 @@ class Resolved:
     name: str
     directory: Path
     adapter: Path | None = None
+    reward: tuple[RewardConfig, Path] | None = None
+
+
+def _reward_head(path: Path, meta: dict[str, Any]) -> tuple[RewardConfig, Path] | None:
+    """The reward head a judge folder declares in flame.json, checked to be there."""
+    from flame_judge.reward import HEAD_FILE, RewardConfig
+
+    if "reward_head" not in meta:
+        return None
+    head = path / HEAD_FILE
+    if not head.is_file():
+        raise ModelNotFoundError(f"{path / _META} declares a reward head but {head.name} is missing")
+    try:
+        return RewardConfig.from_json(meta["reward_head"]["config"]), head.resolve()
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelNotFoundError(f"{path / _META}: reward_head.config is malformed ({exc!r})") from None
 
 
 def resolve(spec: str | os.PathLike[str] | None) -> Resolved:
@@ -207,14 +227,15 @@ def resolve(spec: str | os.PathLike[str] | None) -> Resolved:
             raise ModelNotFoundError(f"{meta_path} describes a LoRA checkpoint but names no base model")
         if not (path / "adapter_model.safetensors").is_file():
             raise ModelNotFoundError(f"{path} is a LoRA checkpoint without adapter_model.safetensors")
-        return Resolved(meta.get("name") or path.resolve().name, resolve(meta["base"]).directory, path.resolve())
+        name = meta.get("name") or path.resolve().name
+        return Resolved(name, resolve(meta["base"]).directory, path.resolve(), _reward_head(path, meta))
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise ModelNotFoundError(
                 f"{path} is a directory but has no config.json; point at a Hugging Face model directory "
                 "or a flame checkpoint"
             )
-        return Resolved(path.resolve().name, path.resolve())
+        return Resolved(path.resolve().name, path.resolve(), reward=_reward_head(path, meta))
     raise ModelNotFoundError(
         f"model {text!r} is neither a known name ({', '.join(known_models())}) nor a local directory"
     )
@@ -247,7 +268,7 @@ def load(spec: str | os.PathLike[str] | None = None, *, device: str = "auto", ea
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"could not load the tokenizer in {found.directory}: {exc}") from exc
     fingerprint = fingerprint_of(found.name, found.adapter or found.directory)
-    loaded = LoadedModel(found.directory, tokenizer, found.name, fingerprint, target, found.adapter)
+    loaded = LoadedModel(found.directory, tokenizer, found.name, fingerprint, target, found.adapter, found.reward)
     if eager:
         _ = loaded.model
     return loaded

@@ -68,6 +68,12 @@ class GenerativeBackend:
     def _encode(self, text: str) -> list[int]:
         return list(self._view.encode(text))
 
+    encode = _encode
+
+    def model_input(self, query: LabelQuery) -> list[int]:
+        """The token ids one forward pass reads: the query text plus the tokens every label shares."""
+        return self._encode(query.text) + list(self._label_ids(query.prefix, query.labels)[0])
+
     def prepare(self, spec: TaskSpec, inputs: Sequence[tuple[str, str]]) -> LabelQuery:
         """Render, truncate to the token budget and wrap one request in the chat template."""
         prefix = scoring_prefix(spec)
@@ -117,7 +123,7 @@ class GenerativeBackend:
         from flame_judge.kernels import label_logprobs
 
         model, device = self.loaded.model, self.loaded.device
-        encoded = [self._encode(q.text) + list(self._label_ids(q.prefix, q.labels)[0]) for q in queries]
+        encoded = [self.model_input(q) for q in queries]
         for q, ids in zip(queries, encoded, strict=True):
             if len(ids) > self.max_input_tokens:
                 raise InputTooLongError(

@@ -39,6 +39,64 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=_tailpatch)
 
 
+def register_reward(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("reward", help="fit a reward-style (Bradley-Terry) pairwise head on a judge's features")
+    steps = p.add_subparsers(dest="step", required=True)
+    f = steps.add_parser("features", help="read both responses of sampled pairs with a judge (resumable)")
+    f.add_argument("--mixture", required=True, help="a built mixture (flame data build)")
+    f.add_argument("--split", default="train", help="train (to fit) or dev (to choose the L2 strength)")
+    f.add_argument("--per-task", type=int, default=200, help="pairs sampled per pairwise task (default 200)")
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--model", default=None, help="judge whose hidden states are read (default: the default judge)")
+    f.add_argument("--device", default="auto")
+    f.add_argument("--layers", type=int, nargs="+", default=[20, 30], help="hidden states read (0 = embeddings)")
+    f.add_argument("--max-input-tokens", type=int, default=384, help="per response, instructions included")
+    f.add_argument("--out", required=True, help="features folder; rerun with the same options to resume")
+    f.set_defaults(handler=_reward_features)
+    g = steps.add_parser("fit", help="fit the head and write a judge folder that uses it for pairwise verdicts")
+    g.add_argument("--train", required=True, help="features folder of train pairs")
+    g.add_argument("--dev", required=True, help="features folder of dev pairs")
+    g.add_argument("--judge", required=True, help="the exported judge folder the features were read with")
+    g.add_argument("--out", required=True, help="judge folder to write (a copy of --judge plus the head)")
+    g.add_argument("--name", required=True, help="the judge's name, the first part of its fingerprint")
+    g.set_defaults(handler=_reward_fit)
+
+
+def _reward_features(args: argparse.Namespace) -> int:
+    from flame_train.reward import extract, reward_pairs
+
+    pairs = reward_pairs(args.mixture, args.split, per_task=args.per_task, seed=args.seed)
+    tasks = len({p.task for p in pairs})
+    print(f"{len(pairs)} pairs from {tasks} pairwise tasks of {args.mixture} ({args.split})")
+    extract(
+        pairs,
+        args.out,
+        model=args.model,
+        device=args.device,
+        layers=tuple(args.layers),
+        max_input_tokens=args.max_input_tokens,
+    )
+    return 0
+
+
+def _reward_fit(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from flame_train.reward import fit_head, read_features, write_judge
+
+    train, dev = read_features(args.train), read_features(args.dev)
+    head, result = fit_head(train, dev)
+    for l2, row in result.grid.items():
+        print(
+            f"L2 {float(l2):>7g}: train {row['train_accuracy']:.3f}  dev {row['dev_accuracy']:.3f}  "
+            f"dev log-loss {row['dev_log_loss']:.3f}"
+        )
+    out = write_judge(head, result, train, Path(args.judge), Path(args.out), name=args.name)
+    meta = json.loads((out / "flame.json").read_text())
+    print(f"kept L2 {result.l2:g} (dev accuracy {result.dev_accuracy:.3f}); wrote {meta['fingerprint']} to {out}")
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     from flame_train.config import TrainConfig, describe
 

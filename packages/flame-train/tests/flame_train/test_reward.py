@@ -1,0 +1,162 @@
+"""The reward-style judge: features, Bradley-Terry fit, the judge folder, and Judge.load() using it."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from flame_data.cli import main
+from flame_data.registry import tasks as registered
+from flame_judge import Judge
+from flame_train.errors import CheckpointError, ConfigError
+from flame_train.reward import (
+    FeatureSet,
+    extract,
+    fit_bradley_terry,
+    fit_head,
+    read_features,
+    reward_pairs,
+    write_judge,
+)
+
+pytestmark = pytest.mark.slow
+TINY = {"layers": (1, 2), "max_input_tokens": 192, "device": "cpu"}
+
+
+def _synthetic(n: int, seed: int, fingerprint: str = "m@0") -> FeatureSet:
+    """Pairs whose winner is planted in feature 0 (plus noise features)."""
+    g = torch.Generator().manual_seed(seed)
+    a, b = torch.randn(n, 6, generator=g), torch.randn(n, 6, generator=g)
+    won = (a[:, 0] > b[:, 0]).double()
+    manifest = {"fingerprint": fingerprint, "config": {"layers": [1], "max_input_tokens": 64}}
+    return FeatureSet(a, b, won, ["t"] * n, manifest)
+
+
+def test_bradley_terry_fit_recovers_a_planted_preference():
+    train, dev = _synthetic(400, 0), _synthetic(200, 1)
+    head, result = fit_head(train, dev)
+    assert result.dev_accuracy > 0.9
+    assert set(result.grid) == {"0.1", "1.0", "10.0", "100.0", "1000.0"}
+    # The head alone (standardization inside) ranks each pair's winner higher.
+    assert ((head(dev.a) > head(dev.b)).double() == dev.a_won).double().mean() > 0.9
+    assert head.weight[0].abs() == head.weight.abs().max()
+
+
+def test_stronger_l2_shrinks_the_weights():
+    x = torch.randn(100, 3, dtype=torch.float64)
+    y = (x[:, 0] > 0).double()
+    assert fit_bradley_terry(x, y, 1000.0).norm() < fit_bradley_terry(x, y, 0.1).norm()
+
+
+def test_features_from_another_judge_are_refused():
+    with pytest.raises(ConfigError, match="different judges"):
+        fit_head(_synthetic(10, 0, "a@1"), _synthetic(10, 1, "b@2"))
+
+
+def test_pairs_are_sampled_per_task_with_ties_left_out(tiny_mixture: Path):
+    pairs = reward_pairs(tiny_mixture, "train", per_task=5)
+    by_task: dict[str, int] = {}
+    for p in pairs:
+        by_task[p.task] = by_task.get(p.task, 0) + 1
+        assert p.fields[-1][0] != p.fields[-2][0]  # the two responses are the last fields
+    assert by_task
+    assert max(by_task.values()) <= 5
+    assert pairs == reward_pairs(tiny_mixture, "train", per_task=5)  # seeded
+
+
+@pytest.fixture(scope="module")
+def reward_judge(tiny_model: Path, tiny_mixture: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    work = tmp_path_factory.mktemp("reward")
+    train = reward_pairs(tiny_mixture, "train", per_task=12)
+    dev = reward_pairs(tiny_mixture, "dev", per_task=6, seed=1)
+    extract(train, work / "train", model=str(tiny_model), chunk=8, **TINY)
+    extract(dev, work / "dev", model=str(tiny_model), chunk=8, **TINY)
+    features_train, features_dev = read_features(work / "train"), read_features(work / "dev")
+    head, result = fit_head(features_train, features_dev)
+    out = write_judge(head, result, features_train, tiny_model, work / "judge", name="tiny-rm")
+    return {"work": work, "judge": out, "dev": dev, "train": train, "head": head, "features_dev": features_dev}
+
+
+def test_extraction_resumes_and_refuses_other_pairs(reward_judge: dict, tiny_model: Path):
+    work, train = reward_judge["work"], reward_judge["train"]
+    before = read_features(work / "train")
+    (work / "train" / "chunk-00001.safetensors").unlink()
+    with pytest.raises(CheckpointError, match=r"chunk-00001\.safetensors is missing"):
+        read_features(work / "train")
+    extract(train, work / "train", model=str(tiny_model), chunk=8, **TINY)
+    after = read_features(work / "train")
+    assert torch.equal(before.a, after.a)
+    assert torch.equal(before.b, after.b)
+    with pytest.raises(CheckpointError, match="other pairs or another judge"):
+        extract(train[:-1], work / "train", model=str(tiny_model), chunk=8, **TINY)
+
+
+def test_judge_folder_declares_the_head_and_a_new_fingerprint(reward_judge: dict, tiny_model: Path):
+    meta = json.loads((reward_judge["judge"] / "flame.json").read_text())
+    assert meta["fingerprint"].startswith("tiny-rm@")
+    head = meta["reward_head"]
+    assert head["config"] == {"layers": [1, 2], "max_input_tokens": 192}
+    assert head["features_from"].startswith(tiny_model.name + "@")
+    assert head["train_pairs"] == len(reward_judge["train"])
+    assert head["l2"] > 0
+    assert (reward_judge["judge"] / "reward_head.safetensors").is_file()
+
+
+def test_judge_uses_the_head_order_free_and_matches_the_fitted_features(reward_judge: dict, tmp_path: Path):
+    specs = {name: spec for name, (spec, _) in registered().items()}
+    dev, head, feats = reward_judge["dev"], reward_judge["head"], reward_judge["features_dev"]
+    with Judge.load(reward_judge["judge"], device="cpu", cache=tmp_path / "c.sqlite") as judge:
+        assert judge.kind == "reward"
+        probs = judge.pair_probs([(specs[p.task], p.fields) for p in dev])
+        # What the judge says is what the head gives on the features it was fitted with.
+        expected = torch.sigmoid(head(feats.a) - head(feats.b))
+        for (first, second, cached), want in zip(probs, expected.tolist(), strict=True):
+            assert first == second
+            assert not cached
+            assert first == pytest.approx(want, abs=1e-4)
+        verdict = judge.pairwise("Say hi.", "Hello there!", "Go away.", criteria="politeness")
+        flipped = judge.pairwise("Say hi.", "Go away.", "Hello there!", criteria="politeness")
+        assert verdict.kind == "reward"
+        assert verdict.order_consistent
+        assert math.isclose(verdict.prob_a, 1 - flipped.prob_a, abs_tol=1e-9)
+        judge.backend.loaded._model = None  # a warm re-run must not need the weights
+        again = judge.pairwise("Say hi.", "Hello there!", "Go away.", criteria="politeness")
+        assert again.cached
+        assert again.prob_a == verdict.prob_a
+        assert not judge.backend.loaded.is_loaded
+        # Pointwise stays generative.
+        assert judge.pointwise("Say hi.", "Hello!").kind == "generative"
+
+
+def test_a_declared_head_that_is_missing_is_a_load_error(reward_judge: dict, tmp_path: Path):
+    import shutil
+
+    from flame_judge.errors import ModelNotFoundError
+
+    broken = tmp_path / "broken"
+    shutil.copytree(reward_judge["judge"], broken)
+    (broken / "reward_head.safetensors").unlink()
+    with pytest.raises(ModelNotFoundError, match=r"reward_head\.safetensors is missing"):
+        Judge.load(broken, device="cpu", cache=False)
+
+
+def test_reward_cli_features_then_fit(tiny_model: Path, tiny_mixture: Path, tmp_path: Path, capsys):
+    common = ["--mixture", str(tiny_mixture), "--model", str(tiny_model), "--device", "cpu", "--layers", "1", "2"]
+    common += ["--max-input-tokens", "192"]
+    assert main(["reward", "features", *common, "--per-task", "4", "--out", str(tmp_path / "tr")]) == 0
+    assert (
+        main(["reward", "features", *common, "--split", "dev", "--per-task", "3", "--out", str(tmp_path / "dv")]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "pairs from" in out
+    fit = ["reward", "fit", "--train", str(tmp_path / "tr"), "--dev", str(tmp_path / "dv"), "--judge", str(tiny_model)]
+    assert main([*fit, "--out", str(tmp_path / "j"), "--name", "cli-rm"]) == 0
+    out = capsys.readouterr().out
+    assert "kept L2" in out
+    assert "cli-rm@" in out
+    assert main([*fit[:-2], "--judge", str(tmp_path), "--out", str(tmp_path / "k"), "--name", "x"]) == 1
+    assert "neither an exported flame judge" in capsys.readouterr().err
