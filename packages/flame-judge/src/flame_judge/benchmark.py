@@ -54,9 +54,18 @@ class Predictions:
 
 
 def load_mixture_items(
-    mixture: str | Path, *, split: str = "test", tasks: Sequence[str] = (), per_task: int = 256, seed: int = 0
+    mixture: str | Path,
+    *,
+    split: str = "test",
+    tasks: Sequence[str] = (),
+    per_task: int = 256,
+    seed: int = 0,
+    task_types: Sequence[str] = (),
 ) -> list[EvalItem]:
-    """A seeded sample of at most `per_task` items per task from a built mixture's split."""
+    """A seeded sample of at most `per_task` items per task from a built mixture's split.
+
+    `task_types` filters after sampling, so the items kept are exactly those a full run scores.
+    """
     try:
         from datasets import load_from_disk
     except ImportError as exc:
@@ -74,6 +83,8 @@ def load_mixture_items(
     for task in sorted(by_task):
         rows = sorted(by_task[task], key=lambda r: r["id"])
         for row in rng.sample(rows, min(per_task, len(rows))):
+            if task_types and row["task_type"] not in task_types:
+                continue
             gold = json.loads(row["target_fields"])[0][1]
             human = json.loads(row["metadata"]).get("human_score")
             items.append(

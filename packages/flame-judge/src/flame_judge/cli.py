@@ -86,6 +86,13 @@ def register_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--split", default="test")
     p.add_argument("--jsonl", nargs="*", default=(), help="benchmark files in the plain JSONL format")
     p.add_argument("--tasks", nargs="*", default=(), help="only these tasks of the mixture")
+    p.add_argument(
+        "--task-types",
+        nargs="*",
+        default=(),
+        choices=("pairwise", "pointwise", "classification"),
+        help="only these task types (the sample is drawn first, so its items match a full run's)",
+    )
     p.add_argument("--per-task", type=int, default=256, help="items sampled per task (default 256)")
     p.add_argument("--baseline-model", default="base", help="zero-shot baseline model ('none' to skip)")
     p.add_argument("--out", type=Path, default=Path("eval"), help="report folder")
@@ -114,7 +121,9 @@ def _run_eval(args: argparse.Namespace) -> int:
     if args.mode == "bias":
         return _run_bias(args)
     items = (
-        load_mixture_items(args.mixture, split=args.split, tasks=args.tasks, per_task=args.per_task)
+        load_mixture_items(
+            args.mixture, split=args.split, tasks=args.tasks, per_task=args.per_task, task_types=args.task_types
+        )
         if args.mixture
         else []
     )
@@ -157,7 +166,9 @@ def _run_bias(args: argparse.Namespace) -> int:
     from flame_judge.judge import Judge
 
     items = (
-        load_mixture_items(args.mixture, split=args.split, tasks=args.tasks, per_task=args.per_task)
+        load_mixture_items(
+            args.mixture, split=args.split, tasks=args.tasks, per_task=args.per_task, task_types=args.task_types
+        )
         if args.mixture
         else []
     )
@@ -272,12 +283,18 @@ def describe(verdict: Verdict) -> str:
     crit = verdict.criteria or "overall quality"
     if isinstance(verdict, PairwiseVerdict):
         head = "tie" if verdict.winner == "tie" else f"{verdict.winner} is better"
-        orders = "orders agree" if verdict.order_consistent else "orders DISAGREE (position bias)"
+        if verdict.kind == "reward":
+            how = "  each response scored alone by the reward head: no presentation order to bias it\n"
+        else:
+            orders = "orders agree" if verdict.order_consistent else "orders DISAGREE (position bias)"
+            how = (
+                f"  A shown first: P(A) = {verdict.prob_a_first:.3f}; B shown first: P(A) = "
+                f"{verdict.prob_a_second:.3f}; {orders}\n"
+            )
         return (
             f"verdict: {head}  P(A better) = {verdict.prob_a:.3f}\n"
-            f"  A shown first: P(A) = {verdict.prob_a_first:.3f}; B shown first: P(A) = "
-            f"{verdict.prob_a_second:.3f}; {orders}\n"
-            f"  criteria: {crit}; model: {verdict.fingerprint}; {source}"
+            + how
+            + f"  criteria: {crit}; model: {verdict.fingerprint}; {source}"
         )
     if isinstance(verdict, PointwiseVerdict):
         dist = ", ".join(f"{k}: {v:.2f}" for k, v in verdict.distribution.items())

@@ -85,6 +85,7 @@ def assert_judged_better(
                 "prob_candidate_first": verdict.prob_a_first,
                 "prob_candidate_second": verdict.prob_a_second,
                 "order_consistent": verdict.order_consistent,
+                "kind": verdict.kind,
                 "prompt": prompt,
                 "candidate": candidate,
                 "baseline": baseline,
@@ -92,14 +93,20 @@ def assert_judged_better(
         )
     )
     if not passed:
-        orders = "orders agree" if verdict.order_consistent else "orders disagree"
+        if verdict.kind == "reward":
+            how = "  each response scored alone by the judge's reward head (no presentation order)\n"
+        else:
+            orders = "orders agree" if verdict.order_consistent else "orders disagree"
+            how = (
+                f"  candidate shown first: {verdict.prob_a_first:.3f}; baseline shown first: "
+                f"{verdict.prob_a_second:.3f} ({orders})\n"
+            )
         raise JudgedAssertionError(
             "flame judged the candidate NOT better than the baseline "
             f"(criteria: {criteria or 'overall quality'})\n"
             f"  P(candidate better) = {verdict.prob_a:.3f}, needs > {0.5 + need:.3f} (margin {need:.3f})\n"
-            f"  candidate shown first: {verdict.prob_a_first:.3f}; baseline shown first: "
-            f"{verdict.prob_a_second:.3f} ({orders})\n"
-            f"  model: {verdict.fingerprint} ({'from cache' if verdict.cached else 'computed'})\n"
+            + how
+            + f"  model: {verdict.fingerprint} ({'from cache' if verdict.cached else 'computed'})\n"
             + _texts(prompt=prompt, candidate=candidate, baseline=baseline)
         )
     return verdict
