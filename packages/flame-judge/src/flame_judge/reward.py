@@ -34,13 +34,14 @@ class RewardConfig:
 
     layers: tuple[int, ...] = (20, 30)  # indices into the model's hidden states (0 = embeddings)
     max_input_tokens: int = 384
+    length_feature: bool = True  # log1p(response tokens before truncation) as the last feature
 
     def to_json(self) -> dict[str, Any]:
-        return {"layers": list(self.layers), "max_input_tokens": self.max_input_tokens}
+        return {"layers": list(self.layers), "max_input_tokens": self.max_input_tokens, "length": self.length_feature}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RewardConfig:
-        return cls(tuple(int(x) for x in data["layers"]), int(data["max_input_tokens"]))
+        return cls(tuple(int(x) for x in data["layers"]), int(data["max_input_tokens"]), bool(data.get("length", True)))
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ class RewardFeatures:
     @property
     def dim(self) -> int:
         hidden = int(getattr(self.loaded.model.config, "hidden_size"))  # noqa: B009 - config attrs are untyped
-        return 2 * hidden * len(self.config.layers) + 1
+        return 2 * hidden * len(self.config.layers) + int(self.config.length_feature)
 
     def prepare(self, pairwise: TaskSpec, fields: Sequence[tuple[str, str]]) -> tuple[RewardQuery, RewardQuery]:
         """Both responses of one pairwise example, in the order they appear in `fields`."""
@@ -113,7 +114,7 @@ class RewardFeatures:
         return out[0], out[1]
 
     def __call__(self, queries: Sequence[RewardQuery]) -> torch.Tensor:
-        """(len(queries), dim) float32: per layer the answer-position state and the mean state, then log1p(tokens)."""
+        """(len(queries), dim) float32: per layer the answer-position and the mean state, then log1p(tokens)."""
         import torch
 
         model, device = self.loaded.model, self.loaded.device
@@ -150,8 +151,10 @@ class RewardFeatures:
                     h = states[layer].float()
                     parts.append(h[torch.arange(len(batch), device=device), last])
                     parts.append((h * m).sum(1) / m.sum(1))
-                lengths = torch.tensor([[math.log1p(queries[i].response_tokens)] for i in batch], device=device)
-                feats = torch.cat([*parts, lengths], dim=1).cpu()
+                if self.config.length_feature:
+                    tokens = [[math.log1p(queries[i].response_tokens)] for i in batch]
+                    parts.append(torch.tensor(tokens, device=device))
+                feats = torch.cat(parts, dim=1).cpu()
                 for row, i in enumerate(batch):
                     rows[i] = feats[row]
         return torch.stack(rows) if rows else out

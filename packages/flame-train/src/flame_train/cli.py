@@ -59,6 +59,7 @@ def register_reward(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     g.add_argument("--judge", required=True, help="the exported judge folder the features were read with")
     g.add_argument("--out", required=True, help="judge folder to write (a copy of --judge plus the head)")
     g.add_argument("--name", required=True, help="the judge's name, the first part of its fingerprint")
+    g.add_argument("--no-length", action="store_true", help="leave out the response-length feature")
     g.set_defaults(handler=_reward_fit)
 
 
@@ -85,7 +86,7 @@ def _reward_fit(args: argparse.Namespace) -> int:
     from flame_train.reward import fit_head, read_features, write_judge
 
     train, dev = read_features(args.train), read_features(args.dev)
-    head, result = fit_head(train, dev)
+    head, result = fit_head(train, dev, length_feature=not args.no_length)
     for l2, row in result.grid.items():
         print(
             f"L2 {float(l2):>7g}: train {row['train_accuracy']:.3f}  dev {row['dev_accuracy']:.3f}  "

@@ -173,8 +173,13 @@ class FitResult:
     grid: dict[str, dict[str, float]]
 
 
-def fit_head(train: FeatureSet, dev: FeatureSet) -> tuple[Any, FitResult]:
-    """A RewardHead fitted on `train`, its L2 strength chosen by dev accuracy (then dev log-loss)."""
+def fit_head(train: FeatureSet, dev: FeatureSet, *, length_feature: bool = True) -> tuple[Any, FitResult]:
+    """A RewardHead fitted on `train`, its L2 strength chosen by dev accuracy (then dev log-loss).
+
+    `length_feature=False` leaves out the response-length feature the features were read with.
+    """
+    import dataclasses
+
     import torch
 
     from flame_judge.reward import RewardConfig, RewardHead
@@ -184,6 +189,11 @@ def fit_head(train: FeatureSet, dev: FeatureSet) -> tuple[Any, FitResult]:
         raise ConfigError("train and dev features come from different judges or feature settings")
     if not len(train.a_won) or not len(dev.a_won):
         raise ConfigError("no pairs to fit on: the train or dev features folder is empty")
+    config = RewardConfig.from_json(train.manifest["config"])
+    if config.length_feature and not length_feature:
+        config = dataclasses.replace(config, length_feature=False)
+        train = dataclasses.replace(train, a=train.a[:, :-1], b=train.b[:, :-1])
+        dev = dataclasses.replace(dev, a=dev.a[:, :-1], b=dev.b[:, :-1])
     every = torch.cat([train.a, train.b]).double()
     mean, scale = every.mean(0), every.std(0).clamp_min(1e-6)
     x = ((train.a.double() - train.b.double()) / scale).contiguous()
@@ -201,7 +211,6 @@ def fit_head(train: FeatureSet, dev: FeatureSet) -> tuple[Any, FitResult]:
             best = (l2, acc, loss, w)
     assert best is not None
     l2, acc, loss, w = best
-    config = RewardConfig.from_json(train.manifest["config"])
     head = RewardHead(config, w.float(), mean.float(), scale.float())
     return head, FitResult(l2, grid[str(l2)]["train_accuracy"], acc, loss, grid)
 
@@ -231,7 +240,7 @@ def write_judge(head: Any, result: FitResult, train: FeatureSet, source: Path, o
     meta["fingerprint"] = f"{name}@{digest.hexdigest()[:16]}"
     meta["reward_head"] = {
         "features_from": generative,
-        "config": train.manifest["config"],
+        "config": head.config.to_json(),
         "train_pairs": len(train.a_won),
         "train_tasks": len(set(train.tasks)),
         "l2": result.l2,

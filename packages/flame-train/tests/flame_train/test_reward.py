@@ -99,7 +99,7 @@ def test_judge_folder_declares_the_head_and_a_new_fingerprint(reward_judge: dict
     meta = json.loads((reward_judge["judge"] / "flame.json").read_text())
     assert meta["fingerprint"].startswith("tiny-rm@")
     head = meta["reward_head"]
-    assert head["config"] == {"layers": [1, 2], "max_input_tokens": 192}
+    assert head["config"] == {"layers": [1, 2], "max_input_tokens": 192, "length": True}
     assert head["features_from"].startswith(tiny_model.name + "@")
     assert head["train_pairs"] == len(reward_judge["train"])
     assert head["l2"] > 0
@@ -130,6 +130,21 @@ def test_judge_uses_the_head_order_free_and_matches_the_fitted_features(reward_j
         assert not judge.backend.loaded.is_loaded
         # Pointwise stays generative.
         assert judge.pointwise("Say hi.", "Hello!").kind == "generative"
+
+
+def test_a_head_without_the_length_feature_reads_one_feature_less(reward_judge: dict, tmp_path: Path):
+    work = reward_judge["work"]
+    train, dev = read_features(work / "train"), read_features(work / "dev")
+    head, result = fit_head(train, dev, length_feature=False)
+    assert head.weight.shape[0] == train.a.shape[1] - 1
+    assert not head.config.length_feature
+    # Re-fitting from a judge that already has a head checks the features against its generative part.
+    out = write_judge(head, result, train, reward_judge["judge"], tmp_path / "judge", name="nolen")
+    assert json.loads((out / "flame.json").read_text())["reward_head"]["config"]["length"] is False
+    with Judge.load(out, device="cpu", cache=False) as judge:
+        verdict = judge.pairwise("Say hi.", "Hello there!", "Go away.")
+    assert verdict.kind == "reward"
+    assert 0.0 < verdict.prob_a < 1.0
 
 
 def test_a_declared_head_that_is_missing_is_a_load_error(reward_judge: dict, tmp_path: Path):
