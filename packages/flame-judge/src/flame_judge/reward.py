@@ -99,11 +99,6 @@ class RewardFeatures:
         # Reuses the generative renderer: same truncation, chat wrap and answer position.
         self._render = GenerativeBackend(loaded, max_input_tokens=config.max_input_tokens)
 
-    @property
-    def dim(self) -> int:
-        hidden = int(getattr(self.loaded.model.config, "hidden_size"))  # noqa: B009 - config attrs are untyped
-        return 2 * hidden * len(self.config.layers) + int(self.config.length_feature)
-
     def prepare(self, pairwise: TaskSpec, fields: Sequence[tuple[str, str]]) -> tuple[RewardQuery, RewardQuery]:
         """Both responses of one pairwise example, in the order they appear in `fields`."""
         spec = templates.reward_task(pairwise)
@@ -124,7 +119,8 @@ class RewardFeatures:
             raise JudgeError(f"reward head reads layers {self.config.layers} but the model has {n_states} states")
         pad_id = self.loaded.tokenizer.pad_token_id
         pad = pad_id if isinstance(pad_id, int) else 0
-        out = torch.zeros((len(queries), 0), dtype=torch.float32)
+        if not queries:
+            return torch.zeros((0, 0), dtype=torch.float32)
         rows: list[torch.Tensor] = [torch.empty(0)] * len(queries)
         body = model.get_decoder()
         batches = plan_batches([len(e) for e in encoded], batch_tokens=self.batch_tokens, max_batch_size=64)
@@ -157,7 +153,7 @@ class RewardFeatures:
                 feats = torch.cat(parts, dim=1).cpu()
                 for row, i in enumerate(batch):
                     rows[i] = feats[row]
-        return torch.stack(rows) if rows else out
+        return torch.stack(rows)
 
 
 class RewardBackend:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import torch
 
 MANIFEST = "pairs.json"
-L2_GRID = (0.1, 1.0, 10.0, 100.0, 1000.0)
+L2_GRID = (0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
 
 
 @dataclass(frozen=True)
