@@ -5,7 +5,7 @@
     flame reward fit --train runs/rm/train --dev runs/rm/dev --out judges/flame-smol
 
 Features are written in chunks and a killed run resumes where it stopped. The fit tries several
-L2 strengths and keeps the one with the best dev accuracy; the head is stored beside the judge's
+L2 strengths and keeps the one with the lowest dev log-loss; the head is stored beside the judge's
 adapter, so `Judge.load()` of that folder judges pairs with it.
 """
 
@@ -174,7 +174,10 @@ class FitResult:
 
 
 def fit_head(train: FeatureSet, dev: FeatureSet, *, length_feature: bool = True) -> tuple[Any, FitResult]:
-    """A RewardHead fitted on `train`, its L2 strength chosen by dev accuracy (then dev log-loss).
+    """A RewardHead fitted on `train`, its L2 strength chosen by dev log-loss.
+
+    Log-loss, not accuracy: it is a proper score, so the kept head gives calibrated P(A better), and it
+    moves smoothly where accuracy on a few hundred dev pairs jumps by noise.
 
     `length_feature=False` leaves out the response-length feature the features were read with.
     """
@@ -207,7 +210,7 @@ def fit_head(train: FeatureSet, dev: FeatureSet, *, length_feature: bool = True)
         loss = float(torch.nn.functional.binary_cross_entropy_with_logits(logits, dev.a_won))
         tr = float((((x @ w) > 0).double() == train.a_won).double().mean())
         grid[str(l2)] = {"train_accuracy": tr, "dev_accuracy": acc, "dev_log_loss": loss}
-        if best is None or (acc, -loss) > (best[1], -best[2]):
+        if best is None or loss < best[2]:
             best = (l2, acc, loss, w)
     assert best is not None
     l2, acc, loss, w = best
