@@ -3,7 +3,7 @@
     uv run pytest examples/faq_bot/failing_demo.py
 
 The "rewrite" here is the old, unhelpful answer, so the judge must not prefer it by a clear margin.
-The margin (0.1) is what keeps a near coin-flip verdict from passing.
+The margin (0.1) asks for a clear preference: a near coin-flip verdict would fail too.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The examples/faq_bot suite runs end to end against the real default judge (flame-smol).
 
-Its verdicts are whatever that judge decides (they are near coin flips, see its model card), so
-what is checked here is the plugin path: every judged test ends in a verdict, none in an error, and
-a warm re-run reproduces every outcome from the cache.
+The new answers are clearly better than the old ones, so the suite must pass on the real judge; a
+warm re-run reproduces every outcome from the cache, and the deliberately failing demo fails with
+the verdict explained.
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ def test_example_suite_runs_on_the_real_model_and_replays_from_the_cache(pyteste
     args = (str(EXAMPLES / "test_faq_bot.py"), "--flame-cache", cache, "-p", "no:cacheprovider")
     first = pytester.runpytest_subprocess(*args)
     outcomes = first.parseoutcomes()
-    assert outcomes.get("passed", 0) + outcomes.get("failed", 0) == 7
-    assert "errors" not in outcomes
-    first.stdout.fnmatch_lines(["7 judgments: * 0 from cache; model flame-smol@*"])
+    assert outcomes == {"passed": 7}
+    first.stdout.fnmatch_lines(["7 judgments: 7 passed, 0 failed; 0 from cache; model flame-smol@*"])
     second = pytester.runpytest_subprocess(*args)
     assert second.parseoutcomes() == outcomes
     second.stdout.fnmatch_lines(["7 judgments: * 7 from cache; *"])
@@ -42,6 +41,7 @@ def test_failing_demo_fails_with_an_explanation(pytester: pytest.Pytester):
         [
             "*flame judged the candidate NOT better than the baseline (criteria: helpfulness)",
             "*P(candidate better) = *, needs > 0.600 (margin 0.100)",
+            "*each response scored alone by the judge's reward head (no presentation order)",
             "*failing_demo.py:20: JudgedAssertionError",
         ]
     )
