@@ -119,7 +119,8 @@ def plots(report: dict[str, Any], out: Path) -> list[Path]:
         ax.set_xlabel("confidence")
         ax.set_ylabel("accuracy")
         ax.set_title(f"{title} reliability")
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:  # a run with no items of this type draws no curve
+            ax.legend(fontsize=7)
     fig.tight_layout()
     path = out / "reliability.png"
     fig.savefig(path, dpi=110)
