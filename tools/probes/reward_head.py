@@ -21,6 +21,7 @@ import torch
 
 from flame_judge.loading import load
 from flame_train.data import load_split
+from flame_train.reward import fit_bradley_terry
 
 Pair = tuple[list[list[str]], str, str, bool]  # context fields, response A, response B, A won
 
@@ -61,19 +62,8 @@ def features(loaded: Any, items: list[Pair], max_tokens: int, layer: int) -> np.
 
 
 def fit(x: np.ndarray, y: np.ndarray, lam: float) -> torch.Tensor:
-    """Linear Bradley-Terry: P(A wins) = sigmoid(w . (f_A - f_B)), no intercept, L2 strength `lam`."""
-    xt, yt = torch.tensor(x, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
-    w = torch.zeros(x.shape[1], dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([w], max_iter=500, line_search_fn="strong_wolfe")
-
-    def closure() -> torch.Tensor:
-        opt.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(xt @ w, yt) + lam * (w * w).sum() / len(yt)
-        loss.backward()
-        return loss
-
-    opt.step(closure)  # pyright: ignore[reportArgumentType]
-    return w.detach()
+    """Linear Bradley-Terry, no intercept: the same fit `flame reward fit` uses."""
+    return fit_bradley_terry(torch.tensor(x, dtype=torch.float64), torch.tensor(y, dtype=torch.float64), lam)
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from flame_data import templates
 from flame_data.schema import TaskSpec
 from flame_judge.errors import JudgeError, ModelLoadError
-from flame_judge.scoring import GenerativeBackend, LabelQuery, plan_batches
+from flame_judge.scoring import GenerativeBackend, LabelQuery, pad_right, plan_batches
 
 if TYPE_CHECKING:
     import torch
@@ -128,12 +128,8 @@ class RewardFeatures:
         # fitted on (on any machine) match the ones it reads at judging time to within bf16 rounding.
         with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16):
             for batch in batches:
-                width = max(len(encoded[i]) for i in batch)
-                ids = torch.full((len(batch), width), pad, dtype=torch.long)
-                mask = torch.zeros((len(batch), width), dtype=torch.long)
-                for row, i in enumerate(batch):
-                    ids[row, : len(encoded[i])] = torch.tensor(encoded[i])
-                    mask[row, : len(encoded[i])] = 1
+                ids, mask = pad_right([encoded[i] for i in batch], pad)
+                width = ids.shape[1]
                 try:
                     states = body(
                         input_ids=ids.to(device), attention_mask=mask.to(device), output_hidden_states=True

@@ -13,6 +13,8 @@ from flame_judge.errors import InputTooLongError, JudgeError, LabelTokenError
 from flame_judge.prompting import TokenizerView, chat_prefix_suffix
 
 if TYPE_CHECKING:
+    import torch
+
     from flame_judge.loading import LoadedModel
 
 
@@ -39,6 +41,19 @@ def plan_batches(lengths: Sequence[int], *, batch_tokens: int, max_batch_size: i
     if current:
         batches.append(current)
     return batches
+
+
+def pad_right(rows: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(input ids, attention mask), right-padded to the longest row."""
+    import torch
+
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for n, r in enumerate(rows):
+        ids[n, : len(r)] = torch.tensor(list(r))
+        mask[n, : len(r)] = 1
+    return ids, mask
 
 
 class GenerativeBackend:
@@ -144,12 +159,8 @@ class GenerativeBackend:
         body = model.get_decoder()
         with torch.inference_mode():
             for batch in batches:
-                width = max(len(encoded[i]) for i in batch)
-                ids = torch.full((len(batch), width), pad, dtype=torch.long)
-                mask = torch.zeros((len(batch), width), dtype=torch.long)
-                for row, i in enumerate(batch):
-                    ids[row, : len(encoded[i])] = torch.tensor(encoded[i])
-                    mask[row, : len(encoded[i])] = 1
+                ids, mask = pad_right([encoded[i] for i in batch], pad)
+                width = ids.shape[1]
                 try:
                     hidden = body(input_ids=ids.to(device), attention_mask=mask.to(device)).last_hidden_state
                 except torch.OutOfMemoryError as exc:
