@@ -37,7 +37,10 @@ def load_split(mixture: str | Path, split: str, tasks: Sequence[str] = ()) -> li
     path = Path(mixture) / "data"
     if not path.is_dir():
         raise ConfigError(f"mixture {mixture} has no data/ folder; build one with `flame data build --out {mixture}`")
-    dataset: Any = load_from_disk(str(path))[split]
+    splits: Any = load_from_disk(str(path))
+    if split not in splits:
+        raise ConfigError(f"mixture {mixture} has no {split!r} split; it has {sorted(splits)}")
+    dataset: Any = splits[split]
     rows: list[dict[str, Any]] = dataset.to_list()
     if tasks:
         missing = set(tasks) - {r["task"] for r in rows}

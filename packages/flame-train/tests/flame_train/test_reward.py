@@ -57,6 +57,11 @@ def test_features_from_another_judge_are_refused():
         fit_head(_synthetic(10, 0, "a@1"), _synthetic(10, 1, "b@2"))
 
 
+def test_an_unknown_split_is_a_clear_error(tiny_mixture: Path):
+    with pytest.raises(ConfigError, match=r"no 'bogus' split; it has \['dev', 'test', 'train'\]"):
+        reward_pairs(tiny_mixture, "bogus", per_task=5)
+
+
 def test_pairs_are_sampled_per_task_with_ties_left_out(tiny_mixture: Path):
     pairs = reward_pairs(tiny_mixture, "train", per_task=5)
     by_task: dict[str, int] = {}
