@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from flame_data import templates
 from flame_data.schema import TaskSpec
 from flame_judge.errors import InvalidRequestError
-from flame_judge.metrics import balanced_accuracy, kendall_tau_b, pearson, roc_auc, spearman
+from flame_judge.metrics import balanced_accuracy, kendall_tau_b, pair_credit, pearson, roc_auc, spearman
 
 if TYPE_CHECKING:
     from flame_judge.judge import Judge
@@ -193,11 +193,9 @@ def _blank(out: Predictions, **values: Any) -> None:
 
 
 def _pairwise(out: Predictions, item: EvalItem, a_first: float, a_second: float) -> None:
-    """RewardBench-style credit: both orders agree -> 1 or 0; they disagree -> a tie, 0.5."""
+    """Credit by `metrics.pair_credit` (both orders, ties 0.5)."""
     pick1, pick2 = ("A" if a_first > 0.5 else "B"), ("A" if a_second > 0.5 else "B")
-    credit = None
-    if item.gold != "tie":
-        credit = 0.5 if pick1 != pick2 else float(pick1 == item.gold)
+    credit = pair_credit(a_first, a_second, item.gold)
     _blank(out, pair_credit=credit, prob_a=(a_first + a_second) / 2, consistent=pick1 == pick2)
 
 

@@ -11,6 +11,28 @@ def accuracy(pred: Sequence[str], gold: Sequence[str]) -> float:
     return sum(p == g for p, g in pairs) / len(pairs) if pairs else float("nan")
 
 
+def order_credit(prob_a: float, gold: str) -> float:
+    """Credit for one presentation order: 1 if P(A better) picks the gold side, 0.5 at exactly 0.5, else 0."""
+    if prob_a == 0.5:
+        return 0.5
+    return float(("A" if prob_a > 0.5 else "B") == gold)
+
+
+def pair_credit(prob_a_first: float, prob_a_second: float, gold: str) -> float | None:
+    """The one pairwise credit used everywhere: the mean of both orders' credits (orders that disagree
+    give 0.5, like RewardBench), None for a gold tie. A reward judge passes the same P twice."""
+    if gold not in ("A", "B"):
+        return None
+    return (order_credit(prob_a_first, gold) + order_credit(prob_a_second, gold)) / 2
+
+
+def pairwise_accuracy(prob_a_first: Sequence[float], prob_a_second: Sequence[float], gold: Sequence[str]) -> float:
+    """Mean `pair_credit` over items whose gold label is A or B (NaN when there are none)."""
+    credits = [pair_credit(f, s, g) for f, s, g in zip(prob_a_first, prob_a_second, gold, strict=True)]
+    kept = [c for c in credits if c is not None]
+    return sum(kept) / len(kept) if kept else float("nan")
+
+
 def balanced_accuracy(pred: Sequence[str], gold: Sequence[str]) -> float:
     """Mean per-class recall over the gold classes present."""
     recalls = []
