@@ -16,6 +16,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,11 +53,12 @@ class LoadedModel:
         name: str,
         fingerprint: str,
         device: torch.device,
-        adapter: Path | None = None,
+        adapters: Sequence[Path] = (),
         reward: tuple[RewardConfig, Path] | None = None,
     ) -> None:
         self.directory = directory
-        self.adapter = adapter
+        self.adapters = tuple(adapters)  # LoRA adapters merged in order over `directory`'s weights
+        self.adapter = self.adapters[-1] if self.adapters else None
         self.reward = reward  # a Bradley-Terry head's settings and file, for reward-style pairwise verdicts
         self.tokenizer = tokenizer
         self.name = name
@@ -71,11 +73,11 @@ class LoadedModel:
     @property
     def model(self) -> PreTrainedModel:
         if self._model is None:
-            self._model = _load_weights(self.directory, self.name, self.device, self.adapter)
+            self._model = _load_weights(self.directory, self.name, self.device, self.adapters)
         return self._model
 
 
-def _load_weights(directory: Path, name: str, device: torch.device, adapter: Path | None = None) -> PreTrainedModel:
+def _load_weights(directory: Path, name: str, device: torch.device, adapters: Sequence[Path] = ()) -> PreTrainedModel:
     import torch
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging as hf_logging
@@ -83,11 +85,12 @@ def _load_weights(directory: Path, name: str, device: torch.device, adapter: Pat
     hf_logging.disable_progress_bar()  # a warm load takes a second; its bars are noise in test output
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
     try:
-        model = AutoModelForCausalLM.from_pretrained(str(directory), dtype=torch.float32 if adapter else dtype)
-        if adapter is not None:
+        model = AutoModelForCausalLM.from_pretrained(str(directory), dtype=torch.float32 if adapters else dtype)
+        if adapters:
             from flame_judge.lora import merge_lora
 
-            merge_lora(model, adapter)
+            for adapter in adapters:  # base-most first: each adapter was trained over the ones before it
+                merge_lora(model, adapter)
             model.to(dtype)  # pyright: ignore[reportArgumentType]
         model.to(device)  # pyright: ignore[reportArgumentType]
     except (OSError, ValueError) as exc:
@@ -188,12 +191,18 @@ def converted_base_dir() -> Path:
 
 @dataclass(frozen=True)
 class Resolved:
-    """Where a model spec's parts are: weights and tokenizer, plus a LoRA adapter to merge, if any."""
+    """Where a model spec's parts are: weights and tokenizer, plus the LoRA adapters to merge over
+    them in order (a checkpoint trained from a LoRA checkpoint carries the whole chain)."""
 
     name: str
     directory: Path
-    adapter: Path | None = None
+    adapters: tuple[Path, ...] = ()
     reward: tuple[RewardConfig, Path] | None = None
+
+    @property
+    def adapter(self) -> Path | None:
+        """The top adapter (the spec's own), if any."""
+        return self.adapters[-1] if self.adapters else None
 
 
 def _reward_head(path: Path, meta: dict[str, Any]) -> tuple[RewardConfig, Path] | None:
@@ -211,34 +220,106 @@ def _reward_head(path: Path, meta: dict[str, Any]) -> tuple[RewardConfig, Path] 
         raise ModelNotFoundError(f"{path / _META}: reward_head.config is malformed ({exc!r})") from None
 
 
-def resolve(spec: str | os.PathLike[str] | None) -> Resolved:
-    """Resolve None (the default judge), a known name, a Hugging Face directory, or a flame checkpoint."""
-    if spec is None:
-        spec = DEFAULT_JUDGE
-    text = os.fspath(spec)
-    name = ALIASES.get(text, text)
-    if name == BASE_MODEL:
-        return Resolved(BASE_MODEL, converted_base_dir())
-    path = SHIPPED / name if name == DEFAULT_JUDGE else Path(text).expanduser()
+def read_meta(path: Path) -> dict[str, Any]:
+    """A folder's flame.json ({} without one); malformed JSON is an error naming the file and line."""
     meta_path = path / _META
-    meta: dict[str, Any] = json.loads(meta_path.read_text()) if path.is_dir() and meta_path.is_file() else {}
+    if not (path.is_dir() and meta_path.is_file()):
+        return {}
+    try:
+        meta = json.loads(meta_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ModelLoadError(
+            f"{meta_path} line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg}); repair it, or write it "
+            "again (`flame export` / `flame train` write it)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelLoadError(f"cannot read {meta_path}: {exc}") from None
+    if not isinstance(meta, dict):
+        raise ModelLoadError(f"{meta_path}: expected a JSON object of flame metadata, found {type(meta).__name__}")
+    return meta
+
+
+def base_reference(base: str, checkpoint: Path) -> str:
+    """How a checkpoint records the model it was trained from: a known name as is, a local folder
+    as a path relative to the checkpoint, so a runs folder moved as a whole still loads."""
+    if ALIASES.get(base, base) in (BASE_MODEL, DEFAULT_JUDGE):
+        return base
+    return os.path.relpath(Path(base).expanduser().resolve(), Path(checkpoint).resolve())
+
+
+def relocate_base(base: str, checkpoint: Path, new_location: Path) -> str:
+    """`base` as `checkpoint`'s flame.json records it, rewritten for a copy of it at `new_location`."""
+    if ALIASES.get(base, base) in (BASE_MODEL, DEFAULT_JUDGE):
+        return base
+    return base_reference(str(_locate_base(base, Path(checkpoint))), Path(new_location))
+
+
+def _locate_base(base: str, checkpoint: Path) -> Path:
+    """A recorded base: relative to the checkpoint (how `base_reference` writes it), else as written
+    (older checkpoints stored the path as given, relative to where training ran)."""
+    for candidate in (checkpoint / base, Path(base).expanduser()):
+        if candidate.exists():
+            return candidate
+    raise ModelNotFoundError(
+        f"{checkpoint / _META} names the base {base!r}, which is neither at {(checkpoint / base).resolve()} nor at "
+        f'{Path(base).expanduser().resolve()}; put the base checkpoint back, or set "base" in that file to its '
+        "path relative to the checkpoint folder"
+    )
+
+
+def resolve(spec: str | os.PathLike[str] | None) -> Resolved:
+    """Resolve None (the default judge), a known name, a Hugging Face directory, or a flame checkpoint
+    (a LoRA checkpoint together with every base below it, down to full weights)."""
+    return _resolve(DEFAULT_JUDGE if spec is None else os.fspath(spec), None, ())
+
+
+def _resolve(text: str, path: Path | None, chain: tuple[Path, ...]) -> Resolved:
+    name = ALIASES.get(text, text)
+    if path is None and name == BASE_MODEL:
+        return Resolved(BASE_MODEL, converted_base_dir())
+    if path is None:
+        path = SHIPPED / name if name == DEFAULT_JUDGE else Path(text).expanduser()
+    real = path.resolve()
+    if real in chain:
+        links = " -> ".join(str(p) for p in (*chain, real))
+        raise ModelLoadError(
+            f'the bases of {chain[0]} form a cycle ({links}); set "base" in {chain[-1] / _META} to the model '
+            "that checkpoint was trained from"
+        )
+    meta = read_meta(path)
+    meta_path = path / _META
     if meta.get("format") == "lora":
-        if not meta.get("base"):
-            raise ModelNotFoundError(f"{meta_path} describes a LoRA checkpoint but names no base model")
+        base = meta.get("base")
+        if not base or not isinstance(base, str):
+            raise ModelNotFoundError(f'{meta_path} describes a LoRA checkpoint but names no base model ("base")')
         if not (path / "adapter_model.safetensors").is_file():
             raise ModelNotFoundError(f"{path} is a LoRA checkpoint without adapter_model.safetensors")
-        name = meta.get("name") or path.resolve().name
-        return Resolved(name, resolve(meta["base"]).directory, path.resolve(), _reward_head(path, meta))
+        known = ALIASES.get(base, base) in (BASE_MODEL, DEFAULT_JUDGE)
+        below = _resolve(base, None if known else _locate_base(base, path), (*chain, real))
+        name = meta.get("name") or real.name
+        return Resolved(name, below.directory, (*below.adapters, real), _reward_head(path, meta))
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise ModelNotFoundError(
                 f"{path} is a directory but has no config.json; point at a Hugging Face model directory "
                 "or a flame checkpoint"
             )
-        return Resolved(path.resolve().name, path.resolve(), reward=_reward_head(path, meta))
+        return Resolved(real.name, real, reward=_reward_head(path, meta))
     raise ModelNotFoundError(
         f"model {text!r} is neither a known name ({', '.join(known_models())}) nor a local directory"
     )
+
+
+def chain_fingerprint(found: Resolved) -> str:
+    """The fingerprint of everything merged: the spec's own (`fingerprint_of`) when it has at most one
+    adapter, else that plus a hash of every link's `fingerprint_of` below it, so retraining any base
+    of the chain changes it."""
+    top = fingerprint_of(found.name, found.adapter or found.directory)
+    if len(found.adapters) < 2:
+        return top
+    links = [fingerprint_of(found.directory.name, found.directory)]
+    links += [fingerprint_of(a.name, a) for a in found.adapters[:-1]]
+    return f"{top}+{hashlib.sha256(chr(10).join(links).encode()).hexdigest()[:12]}"
 
 
 def fingerprint_of(name: str, directory: Path) -> str:
@@ -267,8 +348,8 @@ def load(spec: str | os.PathLike[str] | None = None, *, device: str = "auto", ea
         tokenizer = AutoTokenizer.from_pretrained(str(found.directory))
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"could not load the tokenizer in {found.directory}: {exc}") from exc
-    fingerprint = fingerprint_of(found.name, found.adapter or found.directory)
-    loaded = LoadedModel(found.directory, tokenizer, found.name, fingerprint, target, found.adapter, found.reward)
+    fingerprint = chain_fingerprint(found)
+    loaded = LoadedModel(found.directory, tokenizer, found.name, fingerprint, target, found.adapters, found.reward)
     if eager:
         _ = loaded.model
     return loaded

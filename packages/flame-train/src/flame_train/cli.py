@@ -112,7 +112,8 @@ def _train(args: argparse.Namespace) -> int:
         trainer.resume(args.resume)
     result = trainer.train()
     result.pop("losses")
-    print(json.dumps(result, indent=2))
+    if trainer.main:  # one summary, not one per process
+        print(json.dumps(result, indent=2))
     return 0
 
 

@@ -141,15 +141,22 @@ class EncodedTrain:
         checks: Sequence[tuple[str, Any, Any]] = (
             ("tokenizer", meta["tokenizer"], tokenizer_fingerprint(tokenizer)),
             ("max_length", meta["max_length"], config.max_length),
-            ("tasks", meta["tasks"], list(config.tasks)),
             ("mixture.json", meta.get("mixture_json"), rates_fingerprint(config.mixture)),
         )
+        # A file of more tasks serves a run on fewer (a tail patch trains on one task of the
+        # mixture's file); the trainer samples only the config's tasks from it.
+        missing = sorted(set(config.tasks) - set(meta["tasks"])) if meta["tasks"] else []
+        if missing:
+            raise ConfigError(f"encoded = {path}: made for tasks {meta['tasks']!r}, which lack {missing!r}; {fix}")
         for name, saved, wanted in checks:
             if saved != wanted:
                 raise ConfigError(f"encoded = {path}: made with {name} {saved!r}, the config has {wanted!r}; {fix}")
         if config.both_orders and not meta["both_orders"]:
             raise ConfigError(f"encoded = {path}: made without both_orders, the config asks for it; {fix}")
         rows = [SampleRow(task, kind, bool(swap), int(n)) for task, kind, swap, n in meta["rows"]]
+        absent = sorted(set(config.tasks) - {r.task for r in rows})
+        if absent:
+            raise ConfigError(f"encoded = {path}: has no rows of tasks {absent!r}; check `tasks` or {fix}")
         index = {int(k): n for n, k in enumerate(arrays["keys"].tolist())}
         return cls(rows, arrays["ids"], arrays["offsets"], arrays["prompt_lengths"], index)
 

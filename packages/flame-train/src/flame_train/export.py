@@ -21,6 +21,8 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, *, name: str, dty
     import torch
     from safetensors.torch import load_file, save_file
 
+    from flame_judge.loading import relocate_base
+
     src, out = Path(checkpoint), Path(out)
     try:
         meta = json.loads((src / "flame.json").read_text())
@@ -36,13 +38,14 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, *, name: str, dty
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     save_file(half, str(tmp / "adapter_model.safetensors"))
+    base = relocate_base(meta["base"], src, out)  # a local base stays found from the export's folder
     adapter_config = json.loads((src / "adapter_config.json").read_text())
-    adapter_config["base_model_name_or_path"] = meta["base"]  # not the training machine's path
+    adapter_config["base_model_name_or_path"] = base  # not the training machine's path
     (tmp / "adapter_config.json").write_text(json.dumps(adapter_config, indent=2) + "\n")
     digest = hashlib.sha256((tmp / "adapter_model.safetensors").read_bytes()).hexdigest()[:16]
     exported = {
         "format": "lora",
-        "base": meta["base"],
+        "base": base,
         "name": name,
         "fingerprint": f"{name}@{digest}",
         "dtype": dtype,

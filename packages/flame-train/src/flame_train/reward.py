@@ -220,7 +220,7 @@ def fit_head(train: FeatureSet, dev: FeatureSet, *, length_feature: bool = True)
 
 def write_judge(head: Any, result: FitResult, train: FeatureSet, source: Path, out: Path, *, name: str) -> Path:
     """Copy the judge at `source` to `out` with the head beside it and a fingerprint over both."""
-    from flame_judge.loading import fingerprint_of
+    from flame_judge.loading import fingerprint_of, relocate_base
 
     meta_path = source / "flame.json"
     if not (source / "config.json").is_file() and not meta_path.is_file():
@@ -240,6 +240,8 @@ def write_judge(head: Any, result: FitResult, train: FeatureSet, source: Path, o
     for file in sorted(tmp.glob("*.safetensors")):  # the weights (or adapter) and the head
         digest.update(file.read_bytes())
     meta["name"] = name
+    if meta.get("format") == "lora" and isinstance(meta.get("base"), str):
+        meta["base"] = relocate_base(meta["base"], source, out)  # recorded relative to the folder
     meta["fingerprint"] = f"{name}@{digest.hexdigest()[:16]}"
     meta["reward_head"] = {
         "features_from": generative,

@@ -3,7 +3,7 @@ short "tail patch" on each candidate task alone, measure the patch's effect on a
 capability category, rate each task (helpful +2, somewhat helpful +1, no effect 0, harmful -1),
 group tasks into bundles and write a weighted mixture.
 
-    flame tailpatch --checkpoint runs/flame/step-000500 --mixture mix --out opt_rates.json \\
+    flame tailpatch --checkpoint runs/flame/step-000500 --set mixture=mix --out opt_rates.json \\
         --set max_steps=20 --set batch_size=8
 """
 
@@ -65,17 +65,6 @@ class TailPatchReport:
     rates: dict[str, float] = field(default_factory=dict)
 
 
-def category_accuracy(rows: Sequence[dict[str, Any]], dists: Sequence[dict[str, float]]) -> dict[str, float]:
-    """Pairwise accuracy (non-tie gold) per capability category of the target rows."""
-    hits: dict[str, list[bool]] = {}
-    for row, dist in zip(rows, dists, strict=True):
-        gold = json.loads(row["target_fields"])[0][1]
-        if gold == "tie":
-            continue
-        hits.setdefault(row["category"], []).append(("A" if dist["A"] >= dist["B"] else "B") == gold)
-    return {c: sum(h) / len(h) for c, h in sorted(hits.items())}
-
-
 def bundle_of(ratings: dict[str, int]) -> str:
     values = list(ratings.values())
     if values and sum(v == -1 for v in values) > len(values) / 2:
@@ -88,12 +77,22 @@ def bundle_of(ratings: dict[str, int]) -> str:
 
 
 def score_checkpoint(checkpoint: str, rows: Sequence[dict[str, Any]], max_length: int) -> dict[str, float]:
-    from flame_judge.evaluation import score_rows
+    """Pairwise accuracy (both orders, `flame_judge.metrics`) per category of a checkpoint reloaded
+    from disk, its whole chain of bases merged."""
     from flame_judge.loading import load
     from flame_judge.scoring import GenerativeBackend
+    from flame_train.dev import category_accuracy
 
     backend = GenerativeBackend(load(checkpoint, device="auto", eager=True), max_input_tokens=max_length)
-    return category_accuracy(rows, score_rows(backend, rows))
+    return category_accuracy(backend, rows)
+
+
+def patch_config(base: TrainConfig, checkpoint: str, task: str, output_dir: str) -> TrainConfig:
+    """The tail patch of `task`: `base`'s options, from `checkpoint`, on `task` alone, no periodic
+    evaluation or checkpoints. An `encoded` file of the whole mixture serves one task as well."""
+    return replace(
+        base, init_checkpoint=checkpoint, tasks=[task], output_dir=output_dir, eval_every=0, save_every=0, rates=None
+    )
 
 
 def run_tailpatch(
@@ -125,10 +124,7 @@ def run_tailpatch(
     log(f"baseline {checkpoint}: {json.dumps(baseline)}")
     for task in candidates:
         with tempfile.TemporaryDirectory() as out:
-            config = replace(
-                base, init_checkpoint=checkpoint, tasks=[task], output_dir=out, eval_every=0, save_every=0, rates=None
-            )
-            result = Trainer(config, log=lambda s: None).train()
+            result = Trainer(patch_config(base, checkpoint, task, out), log=lambda s: None).train(final_eval=False)
             scores = score_checkpoint(result["checkpoint"], rows, base.max_length)
         report.deltas[task] = {c: scores.get(c, math.nan) - baseline[c] for c in baseline}
         report.ratings[task] = {c: thresholds.rate(d) for c, d in report.deltas[task].items()}
