@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -45,7 +46,7 @@ def metrics(run: Path) -> list[dict[str, str]]:
 def test_two_processes_match_one(tiny_model: Path, tiny_mixture: Path, tmp_path: Path):
     from flame_judge import Judge
 
-    options = dict(
+    options: dict[str, Any] = dict(
         mixture=str(tiny_mixture),
         base_model=str(tiny_model),
         max_steps=3,
