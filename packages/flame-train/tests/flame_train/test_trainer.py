@@ -48,7 +48,16 @@ def test_resumed_run_matches_an_uninterrupted_one(tiny_model, tiny_mixture, tmp_
 def test_checkpoint_loads_in_judge_and_metrics_are_logged(tiny_model, tiny_mixture, tmp_path):
     from flame_judge import Judge
 
-    result = Trainer(config(tiny_model, tiny_mixture, tmp_path / "run"), log=lambda s: None).train()
+    lines: list[str] = []
+    result = Trainer(config(tiny_model, tiny_mixture, tmp_path / "run"), log=lines.append).train()
+    # Evaluated at steps 3 and 6, saved at step 3 and once at the end: nothing twice.
+    assert [line.split(":")[0] for line in lines if ": dev " in line] == ["step 3", "step 6"]
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
+        "config.yaml",
+        "final",
+        "metrics.csv",
+        "step-000003",
+    ]
     judge = Judge.load(result["checkpoint"], cache=False)
     verdict = judge.pairwise("What is 2 + 2?", "4", "5")
     assert 0 < verdict.prob_a < 1
