@@ -21,7 +21,7 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, *, name: str, dty
     import torch
     from safetensors.torch import load_file, save_file
 
-    from flame_judge.loading import relocate_base
+    from flame_judge.loading import ALIASES, BASE_MODEL, DEFAULT_JUDGE, relocate_base
 
     src, out = Path(checkpoint), Path(out)
     try:
@@ -40,7 +40,9 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, *, name: str, dty
     save_file(half, str(tmp / "adapter_model.safetensors"))
     base = relocate_base(meta["base"], src, out)  # a local base stays found from the export's folder
     adapter_config = json.loads((src / "adapter_config.json").read_text())
-    adapter_config["base_model_name_or_path"] = base  # not the training machine's path
+    # peft reads this one relative to the working directory: a local base as an absolute path.
+    local = ALIASES.get(base, base) not in (BASE_MODEL, DEFAULT_JUDGE)
+    adapter_config["base_model_name_or_path"] = str((out / base).resolve()) if local else base
     (tmp / "adapter_config.json").write_text(json.dumps(adapter_config, indent=2) + "\n")
     digest = hashlib.sha256((tmp / "adapter_model.safetensors").read_bytes()).hexdigest()[:16]
     exported = {

@@ -33,6 +33,9 @@ def test_encode_train_export_round_trip(tiny_model: Path, tiny_mixture: Path, tm
     assert meta["trained_from"]["step"] == 2
     adapter = json.loads((tmp_path / "judge" / "adapter_config.json").read_text())
     assert adapter["base_model_name_or_path"] == str(tiny_model)
+    # flame.json names the base relative to the export, so the judge folder and base can move together.
+    assert not Path(meta["base"]).is_absolute()
+    assert (tmp_path / "judge" / meta["base"]).resolve() == tiny_model.resolve()
 
 
 def test_export_of_a_folder_that_is_no_checkpoint_is_an_error_not_a_traceback(tmp_path: Path, capsys):
