@@ -15,6 +15,7 @@ from flame_judge.cache import JudgmentCache, cache_key
 from flame_judge.errors import InvalidRequestError
 from flame_judge.paths import default_judgment_cache
 from flame_judge.scoring import GenerativeBackend, LabelQuery
+from flame_judge.validation import check_criteria, check_labels, check_scale, check_text, request_where
 
 if TYPE_CHECKING:
     from flame_judge.reward import RewardBackend
@@ -101,10 +102,38 @@ def classification_verdict(
     )
 
 
-def _check_text(kind: str, **fields: object) -> None:
-    for name, value in fields.items():
-        if not isinstance(value, str):
-            raise InvalidRequestError(f"{kind}: {name} must be a string, got {type(value).__name__}")
+def check_pairwise(r: object, where: str = "pairwise") -> PairwiseRequest:
+    """`r` checked field by field (InvalidRequestError says which field and what to pass)."""
+    if not isinstance(r, PairwiseRequest):
+        raise InvalidRequestError(f"{where}: expected a PairwiseRequest, got {type(r).__name__}")
+    for name in ("prompt", "a", "b"):
+        check_text(where, name, getattr(r, name))
+    check_criteria(where, r.criteria)
+    return r
+
+
+def check_pointwise(r: object, where: str = "pointwise") -> PointwiseRequest:
+    if not isinstance(r, PointwiseRequest):
+        raise InvalidRequestError(f"{where}: expected a PointwiseRequest, got {type(r).__name__}")
+    check_text(where, "prompt", r.prompt)
+    check_text(where, "response", r.response)
+    check_criteria(where, r.criteria)
+    scale = check_scale(where, r.scale)
+    return (
+        r
+        if r.scale == scale and isinstance(r.scale, tuple)
+        else PointwiseRequest(r.prompt, r.response, r.criteria, scale)
+    )
+
+
+def check_classification(r: object, where: str = "classify") -> ClassificationRequest:
+    if not isinstance(r, ClassificationRequest):
+        raise InvalidRequestError(f"{where}: expected a ClassificationRequest, got {type(r).__name__}")
+    check_text(where, "context", r.context)
+    check_text(where, "response", r.response)
+    check_criteria(where, r.criteria)
+    labels = check_labels(where, r.labels)
+    return r if r.labels == labels else ClassificationRequest(r.context, r.response, labels, r.criteria)
 
 
 def _softmax(logps: Sequence[float]) -> list[float]:
@@ -212,9 +241,9 @@ class Judge:
     def pairwise_batch(
         self, requests: Sequence[PairwiseRequest], *, batch_size: int | None = None
     ) -> list[PairwiseVerdict]:
+        requests = [check_pairwise(r, request_where("pairwise", i, len(requests))) for i, r in enumerate(requests)]
         items = []
         for r in requests:
-            _check_text("pairwise", prompt=r.prompt, a=r.a, b=r.b)
             items.append((templates.pairwise_task(r.criteria), templates.pairwise_inputs(r.prompt, r.a, r.b)))
         src = Source(self.name, self.fingerprint, self.kind)
         return [
@@ -271,14 +300,14 @@ class Judge:
     def pointwise(
         self, prompt: str, response: str, *, criteria: str | None = None, scale: tuple[int, int] = (1, 5)
     ) -> PointwiseVerdict:
-        return self.pointwise_batch([PointwiseRequest(prompt, response, criteria, (scale[0], scale[1]))])[0]
+        return self.pointwise_batch([PointwiseRequest(prompt, response, criteria, check_scale("pointwise", scale))])[0]
 
     def pointwise_batch(
         self, requests: Sequence[PointwiseRequest], *, batch_size: int | None = None
     ) -> list[PointwiseVerdict]:
+        requests = [check_pointwise(r, request_where("pointwise", i, len(requests))) for i, r in enumerate(requests)]
         queries = []
         for r in requests:
-            _check_text("pointwise", prompt=r.prompt, response=r.response)
             spec = templates.pointwise_task(r.criteria, r.scale)
             queries.append(self._query(spec, templates.pointwise_inputs(r.prompt, r.response)))
         probs = self._label_probs(queries, batch_size=batch_size)
@@ -298,14 +327,18 @@ class Judge:
         labels: Sequence[str] = ("yes", "no"),
         criteria: str | None = None,
     ) -> ClassificationVerdict:
-        return self.classify_batch([ClassificationRequest(context, response, tuple(labels), criteria)])[0]
+        return self.classify_batch(
+            [ClassificationRequest(context, response, check_labels("classify", labels), criteria)]
+        )[0]
 
     def classify_batch(
         self, requests: Sequence[ClassificationRequest], *, batch_size: int | None = None
     ) -> list[ClassificationVerdict]:
+        requests = [
+            check_classification(r, request_where("classify", i, len(requests))) for i, r in enumerate(requests)
+        ]
         queries = []
         for r in requests:
-            _check_text("classify", context=r.context, response=r.response)
             spec = templates.classification_task(r.labels, r.criteria)
             queries.append(self._query(spec, templates.classification_inputs(r.context, r.response)))
         probs = self._label_probs(queries, batch_size=batch_size)

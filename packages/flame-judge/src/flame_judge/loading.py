@@ -119,17 +119,35 @@ def default_gguf_path() -> Path:
     )
 
 
+DEVICE_TYPES = ("cpu", "cuda")  # where the judge's weights and scoring kernel are tested
+
+
 def resolve_device(device: str) -> torch.device:
+    """'auto', 'cpu', 'cuda' or 'cuda:N' as a torch device; anything else is a ModelLoadError saying what works."""
     import torch
 
+    works = "use 'auto', 'cpu', 'cuda' or 'cuda:N'"
+    if not isinstance(device, str):
+        raise ModelLoadError(f"device must be a string, got {type(device).__name__} {device!r}; {works}")
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         resolved = torch.device(device)
-    except RuntimeError as exc:
-        raise ModelLoadError(f"device {device!r} is not a torch device; use 'auto', 'cpu' or 'cuda[:N]'") from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ModelLoadError(f"device {device!r} was asked for but CUDA is not available; use 'cpu' or 'auto'")
+    except RuntimeError:
+        raise ModelLoadError(f"device {device!r} is not a torch device; {works}") from None
+    if resolved.type not in DEVICE_TYPES:
+        raise ModelLoadError(
+            f"device {device!r} is not supported: flame judges run on 'cpu' or 'cuda[:N]' only "
+            f"(a {resolved.type!r} device cannot run the scoring); {works}"
+        )
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ModelLoadError(f"device {device!r} was asked for but CUDA is not available; use 'cpu' or 'auto'")
+        count = torch.cuda.device_count()
+        if resolved.index is not None and resolved.index >= count:
+            raise ModelLoadError(
+                f"device {device!r} does not exist: {count} CUDA device(s) are visible, 'cuda:0' to 'cuda:{count - 1}'"
+            )
     return resolved
 
 

@@ -124,10 +124,18 @@ class GenerativeBackend:
             shared += 1
         firsts = [t[shared] if len(t) > shared else -1 for t in tails]
         if len(set(firsts)) != len(firsts) or -1 in firsts:
+            first_of: dict[int, str] = {}
+            clash = ""
+            for label, token in zip(labels, firsts, strict=True):
+                if token in first_of:
+                    clash = f"{first_of[token]!r} and {label!r}"
+                    break
+                first_of[token] = label
             raise LabelTokenError(
-                f"labels {list(labels)} cannot be told apart by one token in this tokenizer, so one forward "
-                "pass cannot score them; use labels that differ in their first token (for scales, at most "
-                "10 values)"
+                f"labels {list(labels)} cannot be told apart by one token in this tokenizer ({clash} start with "
+                "the same token), so one forward pass cannot score them; use labels that differ in their first "
+                "token. For a scale: a tokenizer that splits numbers into digits can score single-digit "
+                "values only, at most the ten values of (0, 9): e.g. (1, 5) or (0, 9), not (1, 10)"
             )
         return tuple(tails[0][:shared]), tuple(firsts)
 

@@ -15,10 +15,14 @@ from flame_judge.judge import (
     PairwiseRequest,
     PointwiseRequest,
     Source,
+    check_classification,
+    check_pairwise,
+    check_pointwise,
     classification_verdict,
     pairwise_verdict,
     pointwise_verdict,
 )
+from flame_judge.validation import check_labels, check_scale, request_where
 from flame_judge.verdicts import ClassificationVerdict, PairwiseVerdict, PointwiseVerdict
 
 
@@ -48,6 +52,7 @@ class FakeJudge:
         return self.pairwise_batch([PairwiseRequest(prompt, a, b, criteria)])[0]
 
     def pairwise_batch(self, requests: Sequence[PairwiseRequest], **_: object) -> list[PairwiseVerdict]:
+        requests = [check_pairwise(r, request_where("pairwise", i, len(requests))) for i, r in enumerate(requests)]
         out = []
         for r in requests:
             self.calls += 1
@@ -58,9 +63,10 @@ class FakeJudge:
     def pointwise(
         self, prompt: str, response: str, *, criteria: str | None = None, scale: tuple[int, int] = (1, 5)
     ) -> PointwiseVerdict:
-        return self.pointwise_batch([PointwiseRequest(prompt, response, criteria, scale)])[0]
+        return self.pointwise_batch([PointwiseRequest(prompt, response, criteria, check_scale("pointwise", scale))])[0]
 
     def pointwise_batch(self, requests: Sequence[PointwiseRequest], **_: object) -> list[PointwiseVerdict]:
+        requests = [check_pointwise(r, request_where("pointwise", i, len(requests))) for i, r in enumerate(requests)]
         out = []
         for r in requests:
             self.calls += 1
@@ -80,9 +86,14 @@ class FakeJudge:
         labels: Sequence[str] = ("yes", "no"),
         criteria: str | None = None,
     ) -> ClassificationVerdict:
-        return self.classify_batch([ClassificationRequest(context, response, tuple(labels), criteria)])[0]
+        return self.classify_batch(
+            [ClassificationRequest(context, response, check_labels("classify", labels), criteria)]
+        )[0]
 
     def classify_batch(self, requests: Sequence[ClassificationRequest], **_: object) -> list[ClassificationVerdict]:
+        requests = [
+            check_classification(r, request_where("classify", i, len(requests))) for i, r in enumerate(requests)
+        ]
         out = []
         for r in requests:
             self.calls += 1
