@@ -5,18 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flame_judge.batch import MODES
 from flame_judge.errors import JudgeError
 
 if TYPE_CHECKING:
     from flame_judge.judge import Judge
     from flame_judge.verdicts import Verdict
-
-MODES = ("pairwise", "pointwise", "classify")
-CHUNK = 32  # requests per progress step; results are written after each chunk
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -309,115 +307,10 @@ def describe(verdict: Verdict) -> str:
 
 # -- batch -------------------------------------------------------------------------------------
 
-_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "pairwise": {"prompt": str, "a": str, "b": str},
-    "pointwise": {"prompt": str, "response": str},
-    "classify": {"context": str, "response": str},
-}
-_OPTIONAL: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "pairwise": {"criteria": str},
-    "pointwise": {"criteria": str, "scale": list},
-    "classify": {"criteria": str, "labels": list},
-}
-
-
-def parse_row(line: str, default_mode: str) -> tuple[str, Any]:
-    """(mode, request) from one JSONL line, or ValueError with the reason."""
-    from flame_judge.judge import ClassificationRequest, PairwiseRequest, PointwiseRequest
-
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
-    if not isinstance(row, dict):
-        raise ValueError(f"a row must be a JSON object, got {type(row).__name__}")
-    mode = row.get("mode", default_mode)
-    if mode not in MODES:
-        raise ValueError(f"field 'mode': {mode!r} is not one of {list(MODES)}")
-    for name, kind in _FIELDS[mode].items():
-        if name not in row:
-            raise ValueError(f"missing field {name!r} (a {mode} row needs {sorted(_FIELDS[mode])})")
-        if not isinstance(row[name], kind):
-            raise ValueError(f"field {name!r} must be a string, got {type(row[name]).__name__}")
-    for name, kind in _OPTIONAL[mode].items():
-        if row.get(name) is not None and not isinstance(row[name], kind):
-            raise ValueError(f"field {name!r} must be a {kind.__name__}, got {type(row[name]).__name__}")  # type: ignore[union-attr]
-    criteria = row.get("criteria")
-    if mode == "pairwise":
-        return mode, PairwiseRequest(row["prompt"], row["a"], row["b"], criteria)
-    if mode == "pointwise":
-        scale = row.get("scale") or [1, 5]
-        if (
-            len(scale) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) for v in scale)
-            or scale[0] >= scale[1]
-        ):
-            raise ValueError(f"field 'scale' must be [low, high] integers with low < high, got {scale!r}")
-        return mode, PointwiseRequest(row["prompt"], row["response"], criteria, (scale[0], scale[1]))
-    labels = row.get("labels") or ["yes", "no"]
-    if len(labels) < 2 or not all(isinstance(x, str) and x.strip() for x in labels) or len(set(labels)) != len(labels):
-        raise ValueError(f"field 'labels' must list at least two distinct non-empty strings, got {labels!r}")
-    return mode, ClassificationRequest(row["context"], row["response"], tuple(labels), criteria)
-
-
-def _rows(path: Path) -> Iterator[tuple[int, str]]:
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for number, line in enumerate(fh, start=1):
-            if line.strip():
-                yield number, line
-
 
 def _run_batch(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+    from flame_judge.batch import run
 
-    from flame_judge.verdicts import to_dict
-
-    if not args.input.is_file():
-        raise JudgeError(f"input file {args.input} does not exist")
-    rejects_path = args.rejects or args.out.with_name(args.out.stem + ".rejects.jsonl")
-    good: list[tuple[int, str, Any, str | None]] = []
-    rejected = 0
-    with rejects_path.open("w", encoding="utf-8") as rej:
-        for number, line in _rows(args.input):
-            try:
-                mode, request = parse_row(line, args.mode)
-            except ValueError as exc:
-                rejected += 1
-                rej.write(json.dumps({"line": number, "error": str(exc), "raw": line.rstrip("\n")}) + "\n")
-                print(f"{args.input}:{number}: rejected: {exc}", file=sys.stderr)
-                continue
-            row_id = _row_id(line)
-            good.append((number, mode, request, row_id))
-    scored = 0
-    with _load(args) as judge, args.out.open("w", encoding="utf-8") as out:
-        methods: dict[str, Callable[[list[Any]], Sequence[Verdict]]] = {  # pyright: ignore[reportAssignmentType]
-            "pairwise": judge.pairwise_batch,
-            "pointwise": judge.pointwise_batch,
-            "classify": judge.classify_batch,
-        }
-        with tqdm(total=len(good), desc="judging", unit="row", file=sys.stderr) as bar:
-            for start in range(0, len(good), CHUNK):
-                chunk = good[start : start + CHUNK]
-                records: dict[int, dict[str, object]] = {}
-                for mode in MODES:
-                    part = [g for g in chunk if g[1] == mode]
-                    if part:
-                        for (number, _, _, row_id), verdict in zip(
-                            part, methods[mode]([g[2] for g in part]), strict=True
-                        ):
-                            records[number] = {"line": number, "id": row_id, "mode": mode, **to_dict(verdict)}
-                for number in sorted(records):
-                    out.write(json.dumps(records[number], ensure_ascii=False) + "\n")
-                scored += len(records)
-                out.flush()
-                bar.update(len(chunk))
-    total = scored + rejected
-    print(f"rows in: {total}, scored: {scored}, rejected: {rejected}", end="")
-    print(f" (reasons in {rejects_path})" if rejected else "")
-    print(f"verdicts: {args.out}")
+    rejects = args.rejects or args.out.with_name(args.out.stem + ".rejects.jsonl")
+    run(args.input, args.out, rejects, default_mode=args.mode, load=lambda: _load(args))
     return 0
-
-
-def _row_id(line: str) -> str | None:
-    value = json.loads(line).get("id")
-    return None if value is None else str(value)

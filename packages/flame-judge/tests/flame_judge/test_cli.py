@@ -5,7 +5,7 @@ import json
 import pytest
 
 from flame_data.cli import main
-from flame_judge.cli import parse_row
+from flame_judge.batch import parse_row
 
 GOOD = [
     {"id": "p1", "prompt": "What is 2 + 2?", "a": "4", "b": "5", "criteria": "correctness"},
