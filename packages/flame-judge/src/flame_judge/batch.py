@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flame_data.errors import FlameError
 from flame_judge.errors import InvalidRequestError, JudgeError
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from flame_judge.judge import Judge
     from flame_judge.verdicts import Verdict
 
+V = TypeVar("V")
 MODES = ("pairwise", "pointwise", "classify")
 CHUNK = 32  # requests per progress step; results are written after each chunk
 _TEXT_FIELDS = {
@@ -180,8 +181,8 @@ def is_row_error(exc: BaseException) -> bool:
 
 
 def score_rows(
-    method: Callable[[list[Any]], Sequence[Verdict]], rows: Sequence[Row]
-) -> tuple[list[tuple[Row, Verdict]], list[tuple[Row, BaseException]]]:
+    method: Callable[[list[Any]], Sequence[V]], rows: Sequence[Row]
+) -> tuple[list[tuple[Row, V]], list[tuple[Row, BaseException]]]:
     """Verdicts for `rows` in one call; when a row error stops it, bisect until each failing row stands alone."""
     try:
         verdicts = method([r.request for r in rows])
