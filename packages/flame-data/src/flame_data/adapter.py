@@ -4,15 +4,16 @@ into FLAMe examples. Helpers here build well-formed examples so each adapter sta
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from flame_data.errors import RowError
 from flame_data.schema import Example, OutputField, TaskSpec
 
+T = TypeVar("T")
 LicenseClass = Literal["permissive", "share-alike", "non-commercial", "no-license"]
 
 # SPDX id -> class. A dataset whose license is not listed here is refused at registration.
@@ -32,10 +33,29 @@ LICENSES: dict[str, LicenseClass] = {
 
 @dataclass(frozen=True)
 class Row:
-    """One raw record and where it came from (`file:line` or `file[index]`)."""
+    """One raw record and where it came from (`file:line` or `file[index]`).
+
+    A grouped row (every rated response to one input) has a list as `data` and, in `members`, where
+    each of its records is: a bad record is rejected at its own line and the others are kept.
+    """
 
     where: str
     data: Any
+    members: tuple[str, ...] = ()
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """Where each source record of this row is (one for an ungrouped row)."""
+        return self.members or (self.where,)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record of a grouped row (`member` = its index in the group) that cannot be used; the
+    group's other records still make examples."""
+
+    member: int
+    error: RowError
 
 
 @dataclass(frozen=True)
@@ -64,8 +84,9 @@ class Adapter:
         """Raw rows from the dataset's files in `directory`."""
         raise NotImplementedError
 
-    def convert(self, row: Any) -> Iterator[Example | Skip]:
-        """Examples (or skips) for one raw row; raises RowError for a malformed row."""
+    def convert(self, row: Any) -> Iterator[Example | Skip | Rejected]:
+        """Examples (or skips) for one raw row; raises RowError for a malformed row. For a grouped
+        row it yields `Rejected` for each bad record instead, and examples from the others."""
         raise NotImplementedError
 
     @classmethod
@@ -95,6 +116,20 @@ class NoTaskAdapter(Adapter):
 
     def convert(self, row: Any) -> Iterator[Example | Skip]:
         return iter(())
+
+
+def parse_members(items: Any, parse: Callable[[Any], T]) -> Generator[Rejected, None, list[T]]:
+    """`parse` applied to each record of a grouped row: a record that raises RowError is yielded as
+    `Rejected` at its index, and the parsed good records are returned (`yield from` gives them)."""
+    if not isinstance(items, list) or not items:
+        raise RowError(f"a group must be a non-empty list of records, got {type(items).__name__}")
+    good = []
+    for index, item in enumerate(items):
+        try:
+            good.append(parse(item))
+        except RowError as exc:
+            yield Rejected(index, exc)
+    return good
 
 
 # -- field access with clear errors --------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--weights", type=Path, default=None, help="TOML: [weights] task/dataset/category = number")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--decontaminate", type=Path, nargs="*", default=(), help="evaluation JSON/JSONL files")
+    p.add_argument("--overwrite", action="store_true", help="replace a mixture already in --out (never another folder)")
     p.add_argument(
         "--on-error",
         choices=("raise", "skip"),
@@ -71,6 +73,7 @@ def _build(args: argparse.Namespace) -> int:
     licenses = (
         tuple(LICENSES) if args.licenses == "all" else tuple(x.strip() for x in args.licenses.split(",") if x.strip())
     )
+    check_out(args.out, overwrite=args.overwrite)  # before the build: it takes a while
     config = BuildConfig(
         data_dir=args.data_dir or default_data_dir(),
         datasets=tuple(args.datasets),
@@ -100,6 +103,36 @@ def _build(args: argparse.Namespace) -> int:
     )
     print(f"{len(task_rows(stats))} tasks written to {args.out} in {built.seconds:.1f} s")
     return 0
+
+
+def check_out(out: Path, *, overwrite: bool) -> None:
+    """Refuse an --out that is a file, a non-empty folder (unless --overwrite and it holds a
+    mixture), or somewhere nothing can be written, with one line saying what to do."""
+    from flame_data.mixture import is_mixture
+
+    if out.exists() and not out.is_dir():
+        raise FlameError(f"--out {out} is a file; give a folder for the mixture")
+    if out.is_dir() and any(out.iterdir()):
+        if not overwrite:
+            raise FlameError(
+                f"--out {out} already exists and is not empty; choose a new folder, or pass --overwrite to "
+                "replace the mixture in it"
+            )
+        if not is_mixture(out):
+            raise FlameError(
+                f"--out {out} holds files that are not a mixture written by flame data build; refusing to "
+                "replace them even with --overwrite: choose a new folder"
+            )
+    base = out.absolute().parent
+    while not base.exists():
+        base = base.parent
+    if not base.is_dir():
+        raise FlameError(f"--out {out}: {base} is a file, not a folder")
+    try:  # os.access is not enough: root passes it, read-only file systems and /proc do not
+        with tempfile.TemporaryFile(dir=base):
+            pass
+    except OSError as exc:
+        raise FlameError(f"--out {out} cannot be written: {base}: {exc.strerror}; choose a writable folder") from None
 
 
 def removal_totals(built: Any) -> dict[str, int]:

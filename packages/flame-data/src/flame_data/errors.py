@@ -36,6 +36,10 @@ class RowError(FlameError, ValueError):
         return RowError(self.reason, field=self.field, where=where)
 
 
+class DataFileError(FlameError, FileNotFoundError):
+    """A dataset file that is missing or cannot be read at all (the message names the file)."""
+
+
 class UnknownNameError(FlameError, KeyError):
     """A dataset or task name that is not registered."""
 

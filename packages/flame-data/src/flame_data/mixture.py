@@ -8,7 +8,9 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import sys
+import tempfile
 import time
 import tomllib
 from collections.abc import Callable, Iterable
@@ -16,10 +18,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from flame_data.adapter import LICENSES, Adapter, LicenseClass, Skip
+from flame_data.adapter import LICENSES, Adapter, LicenseClass, Rejected, Row, Skip
 from flame_data.decontam import Decontaminator
 from flame_data.errors import FlameError, RowError, SchemaError
 from flame_data.format import render_example
+from flame_data.readers import collect_bad_lines
 from flame_data.registry import adapter as find_adapter
 from flame_data.registry import adapters as all_adapters
 
@@ -150,35 +153,38 @@ def build(config: BuildConfig, *, log: Callable[[str], None] = lambda s: print(s
                 f"{cls.name}: data folder {directory} does not exist; set FLAME_DATA_DIR or --data-dir "
                 f"(original: {cls.homepage})"
             )
-        try:
-            rows = list(instance.read(directory))
-        except RowError as exc:
-            raise RowError(exc.reason, field=exc.field, where=f"{cls.name}/{exc.where}") from None
-        for row in rows:
+        rows, unreadable = _read(instance, directory, config.on_error)
+
+        def reject(where: str, reason: str, fld: str | None, dc: DatasetCounts = dc) -> None:
+            _reject(config, dc, rejects, where, reason, fld)
+
+        for exc in unreadable:
             dc.rows_read += 1
+            reject(f"{cls.name}/{exc.where}", exc.reason, exc.field)
+        for row in rows:
+            lines = row.lines
+            dc.rows_read += len(lines)
             try:
                 produced = list(instance.convert(row.data))
                 rendered = []
                 for item in produced:
-                    if isinstance(item, Skip):
+                    if isinstance(item, Skip | Rejected):
                         rendered.append((item, None))
                     else:
                         rendered.append((item, render_example(cls.task(item.task), item)))
             except (RowError, SchemaError) as exc:
                 reason = exc.reason if isinstance(exc, RowError) else str(exc)
                 fld = exc.field if isinstance(exc, RowError) else None
-                where = f"{cls.name}/{row.where}"
-                if config.on_error == "raise":
-                    raise RowError(
-                        f"{reason} (use --on-error skip to write such rows to the rejects file instead)",
-                        field=fld,
-                        where=where,
-                    ) from None
-                _bump(dc.rows_rejected, f"{fld}: {reason}" if fld else reason)
-                rejects.append({"dataset": cls.name, "where": where, "field": fld, "reason": reason})
+                for where in lines:  # the whole row failed: each of its records is rejected
+                    reject(f"{cls.name}/{where}", reason, fld)
                 continue
-            dc.rows_converted += 1
+            bad = [item for item, _ in rendered if isinstance(item, Rejected)]
+            for item in bad:
+                reject(f"{cls.name}/{lines[item.member]}", item.error.reason, item.error.field)
+            dc.rows_converted += len(lines) - len(bad)
             for item, text in rendered:
+                if isinstance(item, Rejected):
+                    continue
                 tc = task_counts[item.task]
                 if isinstance(item, Skip):
                     _bump(tc.skipped, item.reason)
@@ -236,6 +242,43 @@ def build(config: BuildConfig, *, log: Callable[[str], None] = lambda s: print(s
     return Built(records, dataset_counts, list(task_counts.values()), rejects, mixture, time.perf_counter() - start)
 
 
+def _reject(
+    config: BuildConfig, dc: DatasetCounts, rejects: list[dict[str, Any]], where: str, reason: str, fld: str | None
+) -> None:
+    """Count a rejected source record (or, with on_error="raise", stop the build at it)."""
+    if config.on_error == "raise":
+        raise RowError(
+            f"{reason} (use --on-error skip to write such rows to the rejects file instead)", field=fld, where=where
+        )
+    _bump(dc.rows_rejected, f"{fld}: {reason}" if fld else reason)
+    rejects.append({"dataset": dc.dataset, "where": where, "field": fld, "reason": reason})
+
+
+def _read(adapter: Adapter, directory: Path, on_error: OnError) -> tuple[list[Row], list[RowError]]:
+    """The dataset's rows, and the lines that could not be read. With on_error="skip" a bad line is
+    skipped (reading goes on) and a file that cannot be read at all ends the dataset's rows there;
+    both come back as errors to reject."""
+    name = adapter.name
+    rows: list[Row] = []
+    if on_error == "raise":
+        try:
+            return list(adapter.read(directory)), []
+        except RowError as exc:
+            raise RowError(
+                f"{exc.reason} (use --on-error skip to write such rows to the rejects file instead)",
+                field=exc.field,
+                where=f"{name}/{exc.where}",
+            ) from None
+    with collect_bad_lines() as bad:
+        try:
+            rows.extend(adapter.read(directory))
+        except RowError as exc:
+            bad.append(
+                RowError(f"{exc.reason}; the rest of this dataset could not be read", field=exc.field, where=exc.where)
+            )
+    return rows, bad
+
+
 def _cap(records: dict[str, list[dict[str, Any]]], counts: dict[str, TaskCounts], config: BuildConfig) -> None:
     """Keep at most `cap` train examples per task (a seeded sample); dev and test are not capped."""
     by_task: dict[str, list[dict[str, Any]]] = {}
@@ -287,7 +330,32 @@ def save(built: Built, out: Path, config: BuildConfig) -> None:
     data = DatasetDict(
         {split: Dataset.from_dict({c: [r[c] for r in rows] for c in columns}) for split, rows in built.records.items()}
     )
-    out.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Write beside `out` and swap it in whole, so a failed write never leaves half a mixture and a
+    # previous mixture is replaced only once the new one is complete.
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the mixture gets a plain folder's mode
+    try:
+        _write(built, data, tmp, config)
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
+            os.replace(out, old / out.name)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def is_mixture(folder: Path) -> bool:
+    """A folder written by `save` (what `flame data build --overwrite` may replace)."""
+    return (folder / "stats.json").is_file() and (folder / "data").is_dir()
+
+
+def _write(built: Built, data: Any, out: Path, config: BuildConfig) -> None:
     data.save_to_disk(str(out / "data"))
     stats = {
         "config": {

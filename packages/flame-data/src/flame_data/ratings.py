@@ -9,7 +9,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from flame_data.adapter import Adapter, Skip, pairs_from_scores, pairwise_spec, pointwise, pointwise_spec
+from flame_data.adapter import (
+    Adapter,
+    Rejected,
+    Skip,
+    pairs_from_scores,
+    pairwise_spec,
+    parse_members,
+    pointwise,
+    pointwise_spec,
+)
 from flame_data.schema import Category, Example, TaskSpec
 
 
@@ -72,11 +81,28 @@ class RatingsAdapter(Adapter):
         return tuple(specs)
 
     def parse(self, row: Any) -> tuple[Sequence[tuple[str, str]], Sequence[Rated]]:
-        """(shared context fields, rated responses) of one raw row; RowError if malformed."""
+        """(shared context fields, rated responses) of one raw row; RowError if malformed.
+
+        Grouped datasets (one record per rated response) define `parse_member` instead."""
         raise NotImplementedError
 
-    def convert(self, row: Any) -> Iterator[Example | Skip]:
-        context, rated = self.parse(row)
+    def parse_member(self, item: Any) -> tuple[Sequence[tuple[str, str]], Rated]:
+        """For a grouped row: one record's context fields and rated response; RowError if malformed."""
+        raise NotImplementedError
+
+    def convert(self, row: Any) -> Iterator[Example | Skip | Rejected]:
+        if type(self).parse_member is RatingsAdapter.parse_member:
+            context, rated = self.parse(row)
+        else:
+            # One record per rated response: a bad record is rejected alone; the context is the first
+            # good record's (a group is every record about one input).
+            members = yield from parse_members(row, self.parse_member)
+            if not members:
+                return
+            context, rated = members[0][0], [r for _, r in members]
+        yield from self._examples(context, rated)
+
+    def _examples(self, context: Sequence[tuple[str, str]], rated: Sequence[Rated]) -> Iterator[Example | Skip]:
         group = "\n".join(v for _, v in context)
         for a in self.aspects:
             task = f"{self.name}/{a.name}"

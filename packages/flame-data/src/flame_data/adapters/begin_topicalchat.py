@@ -43,5 +43,5 @@ class BEGINTopicalChat(Adapter):
         for example in BEGIN().convert(row):
             if isinstance(example, Skip):
                 yield Skip(self.tasks[0].name, example.reason)
-            else:
-                yield type(example)(self.tasks[0].name, example.inputs, example.target, example.metadata)
+            elif isinstance(example, Example):  # BEGIN's rows are not grouped: never Rejected
+                yield Example(self.tasks[0].name, example.inputs, example.target, example.metadata)

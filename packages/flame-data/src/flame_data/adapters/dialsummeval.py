@@ -37,19 +37,15 @@ class DialSummEval(RatingsAdapter):
     pairwise_aspects = ("consistency", "relevance")
 
     def read(self, directory: Path) -> Iterator[Row]:
-        for where, members in readers.grouped(readers.jsonl(directory / "human_judgment.jsonl"), "id"):
-            yield Row(where, members)
+        for where, members, wheres in readers.grouped(readers.jsonl(directory / "human_judgment.jsonl"), "id"):
+            yield Row(where, members, wheres)
 
-    def parse(self, row: Any) -> tuple[Sequence[tuple[str, str]], Sequence[Rated]]:
-        dialogue = "\n".join(t.strip() for t in text(row[0], "dialogue").split("|") if t.strip())
-        rated = []
-        for item in row:
-            votes = get(item, "annotations", list)
-            if not votes or not all(isinstance(v, dict) for v in votes):
-                raise RowError("expected a list of rating objects", field="annotations")
-            scores = {
-                a.name: sum(number(v.get(a.name), a.name, low=1, high=5) for v in votes) / len(votes)
-                for a in self.aspects
-            }
-            rated.append(Rated(text(item, "summary").strip(), scores))
-        return [("dialogue", dialogue)], rated
+    def parse_member(self, item: Any) -> tuple[Sequence[tuple[str, str]], Rated]:
+        dialogue = "\n".join(t.strip() for t in text(item, "dialogue").split("|") if t.strip())
+        votes = get(item, "annotations", list)
+        if not votes or not all(isinstance(v, dict) for v in votes):
+            raise RowError("expected a list of rating objects", field="annotations")
+        scores = {
+            a.name: sum(number(v.get(a.name), a.name, low=1, high=5) for v in votes) / len(votes) for a in self.aspects
+        }
+        return [("dialogue", dialogue)], Rated(text(item, "summary").strip(), scores)

@@ -32,15 +32,14 @@ class HANNA(RatingsAdapter):
     pairwise_aspects = ("coherence", "engagement")
 
     def read(self, directory: Path) -> Iterator[Row]:
-        for where, members in readers.grouped(readers.jsonl(directory / "hanna_stories_avg.jsonl"), "prompt_id"):
-            yield Row(where, members)
+        for where, members, wheres in readers.grouped(
+            readers.jsonl(directory / "hanna_stories_avg.jsonl"), "prompt_id"
+        ):
+            yield Row(where, members, wheres)
 
-    def parse(self, row: Any) -> tuple[Sequence[tuple[str, str]], Sequence[Rated]]:
-        rated = [
-            Rated(
-                text(item, "story").strip(),
-                {a.name: number(get(item, a.name, (int, float)), a.name, low=1, high=5) for a in self.aspects},
-            )
-            for item in row
-        ]
-        return [("prompt", text(row[0], "prompt"))], rated
+    def parse_member(self, item: Any) -> tuple[Sequence[tuple[str, str]], Rated]:
+        rated = Rated(
+            text(item, "story").strip(),
+            {a.name: number(get(item, a.name, (int, float)), a.name, low=1, high=5) for a in self.aspects},
+        )
+        return [("prompt", text(item, "prompt"))], rated

@@ -52,17 +52,15 @@ class Newsroom(RatingsAdapter):
     pairwise_aspects = ("informativeness",)
 
     def read(self, directory: Path) -> Iterator[Row]:
-        for where, members in readers.grouped(readers.json_records(directory / "newsroom_human_eval.json"), "doc_id"):
-            yield Row(where, members)
+        for where, members, wheres in readers.grouped(
+            readers.json_records(directory / "newsroom_human_eval.json"), "doc_id"
+        ):
+            yield Row(where, members, wheres)
 
-    def parse(self, row: Any) -> tuple[Sequence[tuple[str, str]], Sequence[Rated]]:
-        rated = []
-        for item in row:
-            scores = get(item, "scores", dict)
-            rated.append(
-                Rated(
-                    text(item, "system_output").strip(),
-                    {a.name: number(scores.get(a.name), a.name, low=1, high=5) for a in self.aspects},
-                )
-            )
-        return [("article", _clean(text(row[0], "source")))], rated
+    def parse_member(self, item: Any) -> tuple[Sequence[tuple[str, str]], Rated]:
+        scores = get(item, "scores", dict)
+        rated = Rated(
+            text(item, "system_output").strip(),
+            {a.name: number(scores.get(a.name), a.name, low=1, high=5) for a in self.aspects},
+        )
+        return [("article", _clean(text(item, "source")))], rated

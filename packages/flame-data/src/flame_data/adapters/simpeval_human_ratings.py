@@ -12,12 +12,14 @@ from typing import Any
 from flame_data import readers
 from flame_data.adapter import (
     Adapter,
+    Rejected,
     Row,
     Skip,
     get,
     number,
     pairs_from_scores,
     pairwise_spec,
+    parse_members,
     pointwise,
     pointwise_spec,
     text,
@@ -38,6 +40,19 @@ LIKERT = {
         3,
     ),
 }
+
+
+def _rated_rewrite(item: Any) -> tuple[str, str, float]:
+    """(original, rewrite, mean 0-100 rating) of one SimpEval record."""
+    original = text(item, "original")
+    ratings = [
+        number(v, k, low=0, high=100)
+        for k, v in item.items()
+        if k.startswith("rating_") and "z" not in k and v not in ("", None)
+    ]
+    if not ratings:
+        raise RowError("no ratings", field="rating_1")
+    return original, get(item, "generation", str).strip(), sum(ratings) / len(ratings)
 
 
 @register
@@ -73,10 +88,10 @@ class SimpEval(Adapter):
         for where, data in readers.table(directory / "simplikert_2022.csv.gz"):
             yield Row(where, {"kind": "likert", **data})
         for file in ("simpeval_2022.csv.gz", "simpeval_past.csv.gz"):
-            for where, members in readers.grouped(readers.table(directory / file), "original_id"):
-                yield Row(where, {"kind": "ratings", "items": members})
+            for where, members, wheres in readers.grouped(readers.table(directory / file), "original_id"):
+                yield Row(where, {"kind": "ratings", "items": members}, wheres)
 
-    def convert(self, row: Any) -> Iterator[Example | Skip]:
+    def convert(self, row: Any) -> Iterator[Example | Skip | Rejected]:
         if get(row, "kind", str) == "likert":
             inputs = [("original", text(row, "Input.original")), ("rewrite", text(row, "Input.simplified"))]
             for aspect, (_, scale, shift) in LIKERT.items():
@@ -84,22 +99,13 @@ class SimpEval(Adapter):
                 value = number(get(row, f"Answer.{aspect}", str), f"Answer.{aspect}", low=low, high=low + 4)
                 yield pointwise(f"{self.name}/{aspect}", inputs, value + shift, scale=scale, worker=row.get("WorkerId"))
             return
-        items = get(row, "items", list)
-        original = text(items[0], "original")
-        scored = []
-        for item in items:
-            ratings = [
-                number(v, k, low=0, high=100)
-                for k, v in item.items()
-                if k.startswith("rating_") and "z" not in k and v not in ("", None)
-            ]
-            if not ratings:
-                raise RowError("no ratings", field="rating_1")
-            scored.append((get(item, "generation", str).strip(), sum(ratings) / len(ratings)))
+        members = yield from parse_members(get(row, "items", list), _rated_rewrite)
+        if not members:
+            return
         yield from pairs_from_scores(
             f"{self.name}/overall_pairwise",
-            [("original", original)],
-            scored,
+            [("original", members[0][0])],
+            [(rewrite, score) for _, rewrite, score in members],
             min_gap=20.0,
             labels=("rewrite A", "rewrite B"),
         )

@@ -51,13 +51,12 @@ class SummEval(RatingsAdapter):
     pairwise_aspects = ("coherence", "consistency", "fluency", "relevance")
 
     def read(self, directory: Path) -> Iterator[Row]:
-        for where, members in readers.grouped(readers.jsonl(directory / "summeval_expert_avg.jsonl.gz"), "article_id"):
-            yield Row(where, members)
+        for where, members, wheres in readers.grouped(
+            readers.jsonl(directory / "summeval_expert_avg.jsonl.gz"), "article_id"
+        ):
+            yield Row(where, members, wheres)
 
-    def parse(self, row: Any) -> tuple[Sequence[tuple[str, str]], Sequence[Rated]]:
-        article = text(row[0], "article")
-        rated = []
-        for item in row:
-            scores = {a.name: number(get(item, a.name, (int, float)), a.name, low=1, high=5) for a in self.aspects}
-            rated.append(Rated(text(item, "summary").strip(), scores))
-        return [("article", article)], rated
+    def parse_member(self, item: Any) -> tuple[Sequence[tuple[str, str]], Rated]:
+        article = text(item, "article")
+        scores = {a.name: number(get(item, a.name, (int, float)), a.name, low=1, high=5) for a in self.aspects}
+        return [("article", article)], Rated(text(item, "summary").strip(), scores)

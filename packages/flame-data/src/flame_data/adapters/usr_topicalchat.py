@@ -45,21 +45,17 @@ class USRTopicalChat(RatingsAdapter):
     pairwise_aspects = ("overall",)
 
     def read(self, directory: Path) -> Iterator[Row]:
-        for where, members in readers.grouped(readers.json_records(directory / "topical_chat.json"), "source"):
-            yield Row(where, members)
+        for where, members, wheres in readers.grouped(readers.json_records(directory / "topical_chat.json"), "source"):
+            yield Row(where, members, wheres)
 
-    def parse(self, row: Any) -> tuple[Sequence[tuple[str, str]], Sequence[Rated]]:
+    def parse_member(self, item: Any) -> tuple[Sequence[tuple[str, str]], Rated]:
         context = [
-            ("dialogue", text(row[0], "source").strip()),
-            ("fact", get(row[0], "context", str).strip()),
+            ("dialogue", text(item, "source").strip()),
+            ("fact", get(item, "context", str).strip()),
         ]
-        rated = []
-        for item in row:
-            scores = get(item, "scores", dict)
-            rated.append(
-                Rated(
-                    text(item, "system_output").strip(),
-                    {a.name: number(scores.get(a.name), a.name, low=a.scale[0], high=a.scale[1]) for a in self.aspects},
-                )
-            )
+        scores = get(item, "scores", dict)
+        rated = Rated(
+            text(item, "system_output").strip(),
+            {a.name: number(scores.get(a.name), a.name, low=a.scale[0], high=a.scale[1]) for a in self.aspects},
+        )
         return context, rated
