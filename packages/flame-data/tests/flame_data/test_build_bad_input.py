@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from flame_data.cli import main
 from flame_data.errors import FlameError, RowError
-from flame_data.mixture import BuildConfig, build
+from flame_data.mixture import BuildConfig, OnError, build
 
 QUIET = {"log": lambda s: None}
 
@@ -26,7 +26,7 @@ def _lines(path: Path, n: int) -> list[bytes]:
         return [fh.readline().rstrip(b"\n") for _ in range(n)]
 
 
-def _build(root: Path, dataset: str, on_error: str = "skip"):
+def _build(root: Path, dataset: str, on_error: OnError = "skip"):
     return build(BuildConfig(data_dir=root, datasets=(dataset,), on_error=on_error, licenses=("MIT", "none")), **QUIET)
 
 
