@@ -41,24 +41,21 @@ class ALCEUtility(RatingsAdapter):
         if not isinstance(data, dict):
             raise RowError("expected an object keyed by dataset", where="human_eval_utility_completed.json.gz")
         groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
+        wheres: dict[tuple[str, str], list[str]] = defaultdict(list)
         for dataset, runs in data.items():
-            for run in (runs or {}).values():
+            for run_name, run in (runs or {}).items():
                 for qid, item in (run or {}).items():
                     if qid == "overall_results":  # the run's automatic metrics, not a rated answer
                         continue
                     groups[(dataset, str(qid))].append(item)
+                    wheres[(dataset, str(qid))].append(
+                        f"human_eval_utility_completed.json.gz[{dataset}][{run_name}][{qid}]"
+                    )
         for (dataset, qid), items in groups.items():
-            yield Row(f"human_eval_utility_completed.json.gz[{dataset}][{qid}]", items)
+            yield Row(f"human_eval_utility_completed.json.gz[{dataset}][{qid}]", items, tuple(wheres[(dataset, qid)]))
 
-    def parse(self, row: Any) -> tuple[Sequence[tuple[str, str]], Sequence[Rated]]:
-        rated = []
-        for item in row:
-            score = get(item, "utility_score", (int, float, str), optional=True)
-            answer = CITATION.sub("", get(item, "output", str)).strip()
-            rated.append(
-                Rated(
-                    answer,
-                    {"utility": None if score is None else number(score, "utility_score", low=1, high=5)},
-                )
-            )
-        return [("question", text(row[0], "question"))], rated
+    def parse_member(self, item: Any) -> tuple[Sequence[tuple[str, str]], Rated]:
+        score = get(item, "utility_score", (int, float, str), optional=True)
+        answer = CITATION.sub("", get(item, "output", str)).strip()
+        rated = Rated(answer, {"utility": None if score is None else number(score, "utility_score", low=1, high=5)})
+        return [("question", text(item, "question"))], rated
