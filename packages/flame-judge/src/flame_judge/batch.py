@@ -8,6 +8,7 @@ read; a row that still fails when scored is found by bisecting its chunk and rej
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import tempfile
@@ -107,7 +108,11 @@ def parse_row(line: str, default_mode: str, *, number: int = 0) -> Row:
         _field(f"field {name!r}", lambda n=name, v=value: check_text(where, n, v))
     row_id = row.get("id")
     if row_id is not None:
-        if isinstance(row_id, bool) or not isinstance(row_id, str | int | float):
+        if (
+            isinstance(row_id, bool)
+            or not isinstance(row_id, str | int | float)
+            or (isinstance(row_id, float) and not math.isfinite(row_id))  # NaN would make OUT invalid JSON
+        ):
             raise BadRow(
                 "field 'id'", f"field 'id' must be a string or a number, got {type(row_id).__name__} {row_id!r}"
             )
@@ -117,10 +122,10 @@ def parse_row(line: str, default_mode: str, *, number: int = 0) -> Row:
     if mode == "pairwise":
         return Row(number, mode, PairwiseRequest(row["prompt"], row["a"], row["b"], criteria), row_id)
     if mode == "pointwise":
-        scale = row.get("scale", [1, 5])
+        scale = [1, 5] if row.get("scale") is None else row["scale"]  # null = not given; [] is a reject
         scale = _field("field 'scale'", lambda: check_scale(f"{where}: field 'scale'", scale))
         return Row(number, mode, PointwiseRequest(row["prompt"], row["response"], criteria, scale), row_id)
-    labels = row.get("labels", ["yes", "no"])
+    labels = ["yes", "no"] if row.get("labels") is None else row["labels"]
     labels = _field("field 'labels'", lambda: check_labels(f"{where}: field 'labels'", labels))
     return Row(number, mode, ClassificationRequest(row["context"], row["response"], labels, criteria), row_id)
 

@@ -30,6 +30,7 @@ READ_REJECTS = [
     (b'{"mode": "ranking", "prompt": "q"}', "field 'mode'"),
     (b'{"id": {"k": 1}, "prompt": "q", "a": "x", "b": "y"}', "field 'id'"),
     (b'{"id": true, "prompt": "q", "a": "x", "b": "y"}', "field 'id'"),
+    (b'{"id": NaN, "prompt": "q", "a": "x", "b": "y"}', "field 'id'"),
     (b'{"mode": "pointwise", "prompt": "q", "response": "r", "scale": []}', "field 'scale'"),
     (b'{"mode": "pointwise", "prompt": "q", "response": "r", "scale": [1, 5, 9]}', "field 'scale'"),
     (b'{"mode": "classify", "context": "c", "response": "r", "labels": [" yes", " no"]}', "field 'labels'"),
@@ -57,6 +58,16 @@ def test_each_bad_row_is_rejected_when_read_with_its_reason(raw, reason):
     assert isinstance(parsed, BadRow)
     assert parsed.reason == reason
     assert str(parsed)
+
+
+def test_null_options_mean_the_defaults():
+    point = _parsed(b'{"mode": "pointwise", "prompt": "q", "response": "r", "scale": null, "criteria": null}')
+    assert isinstance(point, Row)
+    assert point.request.scale == (1, 5)
+    labelled = _parsed(b'{"mode": "classify", "context": "c", "response": "r", "labels": null, "id": 7}')
+    assert isinstance(labelled, Row)
+    assert labelled.request.labels == ("yes", "no")
+    assert labelled.id == 7  # ids keep their JSON type
 
 
 def test_a_byte_order_mark_is_accepted(tmp_path):
