@@ -221,7 +221,14 @@ def resolve(spec: str | os.PathLike[str] | None) -> Resolved:
         return Resolved(BASE_MODEL, converted_base_dir())
     path = SHIPPED / name if name == DEFAULT_JUDGE else Path(text).expanduser()
     meta_path = path / _META
-    meta: dict[str, Any] = json.loads(meta_path.read_text()) if path.is_dir() and meta_path.is_file() else {}
+    meta: dict[str, Any] = {}
+    if path.is_dir() and meta_path.is_file():
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(f"{meta_path} is not valid JSON ({exc}); restore it or re-export the judge") from None
+        if not isinstance(meta, dict):
+            raise ModelLoadError(f"{meta_path} must hold a JSON object, got {type(meta).__name__}")
     if meta.get("format") == "lora":
         if not meta.get("base"):
             raise ModelNotFoundError(f"{meta_path} describes a LoRA checkpoint but names no base model")
