@@ -383,9 +383,10 @@ def markdown(cal: Calibration) -> str:
     for kind in ("pairwise", "classify", "pointwise"):
         if kind in r:
             part = r[kind]
+            bound = " (at the search bound e^3: the verdicts carry almost no signal on these labels)"
             out.append(
-                f"- {kind}: temperature {part['temperature']:.3f}; ECE {part['ece_before']:.3f} before, "
-                f"{part['ece_after']:.3f} after (n = {part['n']})"
+                f"- {kind}: temperature {part['temperature']:.3f}{bound if part['temperature'] > 20 else ''}; "
+                f"ECE {part['ece_before']:.3f} before, {part['ece_after']:.3f} after (n = {part['n']})"
             )
     out += ["", "## agreement with people, beside the baselines", ""]
     out += [f"- {line}" for line in r.get("verdict_lines", [])]

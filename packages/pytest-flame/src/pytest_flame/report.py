@@ -15,11 +15,13 @@ SHOW = 3
 
 def summary_lines(judgments: Sequence[Judgment]) -> list[str]:
     passed = sum(j.passed for j in judgments)
-    cached = sum(j.cached for j in judgments)
+    locked = sum(j.source == "lock" for j in judgments)
+    cached = sum(j.cached for j in judgments) - locked
     models = sorted({j.model for j in judgments})
+    from_lock = f"; {locked} from the lock" if locked else ""
     lines = [
         f"{len(judgments)} judgments: {passed} passed, {len(judgments) - passed} failed; "
-        f"{cached} from cache; model {', '.join(models)}"
+        f"{cached} from cache{from_lock}; model {', '.join(models)}"
     ]
     total = sum(j.seconds for j in judgments)
     lines.append(f"judge time: {total:.2f} s ({1000 * total / len(judgments):.0f} ms per judgment)")

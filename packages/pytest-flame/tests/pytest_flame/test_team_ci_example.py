@@ -1,5 +1,9 @@
 """examples/team_ci end to end on the real default judge: record a lock, then a CI run with
---flame-locked that loads no model (not even torch) and reproduces every outcome."""
+--flame-locked that loads no model (not even torch) and reproduces every outcome.
+
+The outcomes themselves are the judge's: flame-smol prefers the longer answer on this suite, and
+the win-rate gate refuses the claim (see examples/team_ci/README.md).
+"""
 
 from __future__ import annotations
 
@@ -24,11 +28,13 @@ def test_record_then_locked_without_a_model(pytester: pytest.Pytester):
     common = (str(EXAMPLE / "test_support_bot.py"), "--flame-lock", lock, "-p", "no:cacheprovider")
     cache = ("--flame-cache", str(pytester.path / "judgments.sqlite"))
     recorded = pytester.runpytest_subprocess(*common, *cache, "--flame-record")
-    recorded.assert_outcomes(passed=3)
+    outcomes = recorded.parseoutcomes()
+    assert sum(outcomes.values()) == 3
+    assert "errors" not in outcomes
     recorded.stdout.fnmatch_lines(["lock: wrote *flame-lock.json: 32 entries (32 new, 0 removed)"])
     pytester.makepyfile(probe=PROBE)
     locked = pytester.runpytest_subprocess(*common, "--flame-locked", "-p", "probe")
-    locked.assert_outcomes(passed=3)
+    assert locked.parseoutcomes() == outcomes  # the same verdicts, without the judge
     locked.stdout.fnmatch_lines(
         [
             "lock: *flame-lock.json (--flame-locked: no model loaded); 32 judgments answered from it",
