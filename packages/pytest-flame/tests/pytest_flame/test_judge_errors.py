@@ -75,12 +75,15 @@ def test_a_bug_inside_the_judge_is_a_failure_not_judge_unavailable(pytester: pyt
     # A RuntimeError is not one of the judge's own errors: it is a bug and must show as one.
     pytester.makeconftest(
         """
+        import pytest
         from flame_judge.testing import FakeJudge
 
         def broken(self, requests, **_):
             raise RuntimeError("index bug in the scorer")
 
-        FakeJudge.pairwise_batch = broken
+        @pytest.fixture(autouse=True)
+        def _broken_judge(monkeypatch):  # undone after the test: pytester runs in this process
+            monkeypatch.setattr(FakeJudge, "pairwise_batch", broken)
         """
     )
     pytester.makepyfile(test_one=ONE)
