@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any
 from flame_data import templates
 from flame_data.schema import TaskSpec
 from flame_judge.errors import InvalidRequestError
-from flame_judge.metrics import balanced_accuracy, kendall_tau_b, pair_credit, pearson, roc_auc, spearman
+from flame_judge.metrics import (
+    balanced_accuracy,
+    calibration,
+    kendall_tau_b,
+    pair_credit,
+    pearson,
+    roc_auc,
+    spearman,
+)
 
 if TYPE_CHECKING:
     from flame_judge.judge import Judge
@@ -238,24 +246,6 @@ def baseline_longer(items: Sequence[EvalItem]) -> Predictions:
 
 
 # -- metrics ----------------------------------------------------------------------------------------
-
-
-def calibration(
-    confidence: Sequence[float], correct: Sequence[bool], bins: int = 10
-) -> tuple[float, list[tuple[float, float, int]]]:
-    """Expected calibration error and the reliability bins (mean confidence, accuracy, count)."""
-    table = []
-    ece = 0.0
-    for b in range(bins):
-        low, high = b / bins, (b + 1) / bins
-        idx = [i for i, c in enumerate(confidence) if low <= c < high or (b == bins - 1 and c == 1.0)]
-        if not idx:
-            continue
-        conf = sum(confidence[i] for i in idx) / len(idx)
-        acc = sum(correct[i] for i in idx) / len(idx)
-        table.append((conf, acc, len(idx)))
-        ece += len(idx) / len(confidence) * abs(conf - acc)
-    return ece, table
 
 
 @dataclass

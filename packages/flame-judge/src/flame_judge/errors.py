@@ -25,7 +25,17 @@ class InvalidRequestError(JudgeError, ValueError):
     """A judge call with arguments of the wrong type or shape."""
 
 
+class CalibrationError(JudgeError, ValueError):
+    """A calibration file that is malformed or was fitted for another judge."""
+
+
+class CacheError(JudgeError, OSError):
+    """The judgment cache file cannot be opened or read (damaged, not a database, no permission)."""
+
+
 __all__ = [
+    "CacheError",
+    "CalibrationError",
     "FlameError",
     "InputTooLongError",
     "InvalidRequestError",

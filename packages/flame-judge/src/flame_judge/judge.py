@@ -18,6 +18,7 @@ from flame_judge.scoring import GenerativeBackend, LabelQuery
 from flame_judge.validation import check_criteria, check_labels, check_scale, check_text, request_where
 
 if TYPE_CHECKING:
+    from flame_judge.calibration import Calibration
     from flame_judge.reward import RewardBackend
 from flame_judge.verdicts import (
     ClassificationVerdict,
@@ -136,6 +137,17 @@ def check_classification(r: object, where: str = "classify") -> ClassificationRe
     return r if r.labels == labels else ClassificationRequest(r.context, r.response, labels, r.criteria)
 
 
+def trained_input_tokens(directory: Path, default: int = 2048) -> int:
+    """The input length a judge was trained with, from its flame.json (`config.max_length`)."""
+    import json
+
+    try:
+        meta = json.loads((directory / "flame.json").read_text())
+        return int(meta["config"]["max_length"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return default
+
+
 def _softmax(logps: Sequence[float]) -> list[float]:
     top = max(logps)
     exps = [math.exp(v - top) for v in logps]
@@ -147,11 +159,19 @@ class Judge:
     """A loaded judge. A single call is a batch of one; batch calls keep the input order."""
 
     def __init__(
-        self, backend: GenerativeBackend, *, cache: JudgmentCache | None = None, reward: RewardBackend | None = None
+        self,
+        backend: GenerativeBackend,
+        *,
+        cache: JudgmentCache | None = None,
+        reward: RewardBackend | None = None,
+        calibration: Calibration | None = None,
     ) -> None:
         self.backend = backend
         self.cache = cache
         self.reward = reward  # when set, pairwise verdicts come from its Bradley-Terry head
+        if calibration is not None:
+            calibration.check(backend.fingerprint)
+        self.calibration = calibration  # temperature scaling applied to every verdict
 
     @classmethod
     def load(
@@ -160,17 +180,26 @@ class Judge:
         *,
         device: str = "auto",
         cache: bool | str | os.PathLike[str] = True,
-        max_input_tokens: int = 2048,
+        max_input_tokens: int | None = 2048,
         batch_tokens: int = 16384,
         eager: bool = False,
+        calibration: Calibration | str | os.PathLike[str] | None = None,
     ) -> Judge:
         """Open `model` (None = the default judge, a known name, or a local directory).
 
         The weights load on the first request the cache cannot answer (`eager=True`: now).
+        `max_input_tokens=None` uses the input length the judge was trained with (its flame.json).
+        `calibration`: a `flame calibrate` result (or its calibration.json) fitted for this judge.
         """
         from flame_judge.loading import load
 
         loaded = load(model, device=device, eager=eager)
+        if max_input_tokens is None:
+            max_input_tokens = trained_input_tokens(loaded.adapter or loaded.directory)
+        if calibration is not None and not hasattr(calibration, "temperatures"):
+            from flame_judge.calibration import Calibration
+
+            calibration = Calibration.read(calibration)  # type: ignore[arg-type]
         backend = GenerativeBackend(loaded, max_input_tokens=max_input_tokens, batch_tokens=batch_tokens)
         reward = None
         if loaded.reward is not None:
@@ -180,7 +209,7 @@ class Judge:
         store = None
         if cache is not False:
             store = JudgmentCache(default_judgment_cache() if cache is True else Path(cache))
-        return cls(backend, cache=store, reward=reward)
+        return cls(backend, cache=store, reward=reward, calibration=calibration)  # type: ignore[arg-type]
 
     @property
     def name(self) -> str:
@@ -246,9 +275,12 @@ class Judge:
         for r in requests:
             items.append((templates.pairwise_task(r.criteria), templates.pairwise_inputs(r.prompt, r.a, r.b)))
         src = Source(self.name, self.fingerprint, self.kind)
+        probs = self.pair_probs(items, batch_size=batch_size)
+        if self.calibration is not None:
+            probs = [(self.calibration.pair(f), self.calibration.pair(s), hit) for f, s, hit in probs]
         return [
             pairwise_verdict(r, first, second, src, hit)
-            for r, (first, second, hit) in zip(requests, self.pair_probs(items, batch_size=batch_size), strict=True)
+            for r, (first, second, hit) in zip(requests, probs, strict=True)
         ]
 
     def pair_probs(
@@ -313,7 +345,7 @@ class Judge:
         probs = self._label_probs(queries, batch_size=batch_size)
         src = Source(self.name, self.fingerprint)
         return [
-            pointwise_verdict(r, dict(zip(q.labels, p, strict=True)), src, hit)
+            pointwise_verdict(r, self._calibrated("pointwise", dict(zip(q.labels, p, strict=True))), src, hit)
             for r, q, (p, hit) in zip(requests, queries, probs, strict=True)
         ]
 
@@ -344,6 +376,9 @@ class Judge:
         probs = self._label_probs(queries, batch_size=batch_size)
         src = Source(self.name, self.fingerprint)
         return [
-            classification_verdict(r, dict(zip(q.labels, p, strict=True)), src, hit)
+            classification_verdict(r, self._calibrated("classify", dict(zip(q.labels, p, strict=True))), src, hit)
             for r, q, (p, hit) in zip(requests, queries, probs, strict=True)
         ]
+
+    def _calibrated(self, kind: str, dist: dict[str, float]) -> dict[str, float]:
+        return dist if self.calibration is None else self.calibration.distribution(kind, dist)

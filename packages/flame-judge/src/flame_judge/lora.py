@@ -23,12 +23,13 @@ ADAPTER_WEIGHTS = "adapter_model.safetensors"
 def merge_lora(model: torch.nn.Module, adapter_dir: Path) -> int:
     """Add every LoRA delta in `adapter_dir` to `model`'s weights in place; returns layers merged."""
     import torch
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     try:
         config = json.loads((adapter_dir / ADAPTER_CONFIG).read_text())
         tensors = load_file(str(adapter_dir / ADAPTER_WEIGHTS))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, SafetensorError) as exc:
         raise ModelLoadError(f"cannot read the LoRA adapter in {adapter_dir}: {exc}") from exc
     r, alpha = int(config["r"]), float(config.get("lora_alpha", config["r"]))
     scale = alpha / math.sqrt(r) if config.get("use_rslora") else alpha / r

@@ -99,3 +99,21 @@ def roc_auc(scores: Sequence[float], positive: Sequence[bool]) -> float:
         return float("nan")
     pos_rank = sum(r for r, p in zip(_ranks(scores), positive, strict=True) if p)
     return (pos_rank - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+def calibration(
+    confidence: Sequence[float], correct: Sequence[bool], bins: int = 10
+) -> tuple[float, list[tuple[float, float, int]]]:
+    """Expected calibration error and the reliability bins (mean confidence, accuracy, count)."""
+    table = []
+    ece = 0.0
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        idx = [i for i, c in enumerate(confidence) if low <= c < high or (b == bins - 1 and c == 1.0)]
+        if not idx:
+            continue
+        conf = sum(confidence[i] for i in idx) / len(idx)
+        acc = sum(correct[i] for i in idx) / len(idx)
+        table.append((conf, acc, len(idx)))
+        ece += len(idx) / len(confidence) * abs(conf - acc)
+    return ece, table

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from flame_judge.judge import (
     ClassificationRequest,
@@ -24,6 +25,9 @@ from flame_judge.judge import (
 )
 from flame_judge.validation import check_labels, check_scale, request_where
 from flame_judge.verdicts import ClassificationVerdict, PairwiseVerdict, PointwiseVerdict
+
+if TYPE_CHECKING:
+    from flame_judge.calibration import Calibration
 
 
 def _quality(prompt: str, response: str) -> float:
@@ -45,8 +49,11 @@ class FakeJudge:
     fingerprint = "fake@0"
     kind = "generative"
 
-    def __init__(self) -> None:
+    def __init__(self, *, calibration: Calibration | None = None) -> None:
         self.calls = 0
+        if calibration is not None:
+            calibration.check(self.fingerprint)
+        self.calibration = calibration
 
     def pairwise(self, prompt: str, a: str, b: str, *, criteria: str | None = None) -> PairwiseVerdict:
         return self.pairwise_batch([PairwiseRequest(prompt, a, b, criteria)])[0]
@@ -57,6 +64,7 @@ class FakeJudge:
         for r in requests:
             self.calls += 1
             p = 1 / (1 + math.exp(-(_quality(r.prompt, r.a) - _quality(r.prompt, r.b))))
+            p = p if self.calibration is None else self.calibration.pair(p)
             out.append(pairwise_verdict(r, p, p, SOURCE, cached=False))
         return out
 
@@ -75,6 +83,7 @@ class FakeJudge:
             weights = {str(v): math.exp(-((v - centre) ** 2)) for v in range(low, high + 1)}
             total = sum(weights.values())
             dist = {k: w / total for k, w in weights.items()}
+            dist = dist if self.calibration is None else self.calibration.distribution("pointwise", dist)
             out.append(pointwise_verdict(r, dist, SOURCE, cached=False))
         return out
 
@@ -104,6 +113,7 @@ class FakeJudge:
             first = 0.05 + 0.9 * share
             rest = (1 - first) / (len(r.labels) - 1)
             dist = {label: (first if i == 0 else rest) for i, label in enumerate(r.labels)}
+            dist = dist if self.calibration is None else self.calibration.distribution("classify", dist)
             out.append(classification_verdict(r, dist, SOURCE, cached=False))
         return out
 

@@ -11,11 +11,10 @@ from flame_judge.benchmark import (
     _pairwise,
     baseline_longer,
     by_category,
-    calibration,
     load_jsonl_items,
     subset_scores,
 )
-from flame_judge.metrics import balanced_accuracy, kendall_tau_b, roc_auc, spearman
+from flame_judge.metrics import balanced_accuracy, calibration, kendall_tau_b, roc_auc, spearman
 
 ROWS = [
     {"type": "pairwise", "prompt": "2+2?", "a": "4", "b": "It is five, I think.", "label": "A", "category": "math"},

@@ -11,11 +11,14 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from pytest_flame.session import (
+    Answer,
     JudgedAssertionError,
     JudgeUnavailableError,
     Judgment,
+    Mode,
     Stopwatch,
     current_session,
+    finish,
 )
 
 if TYPE_CHECKING:
@@ -39,17 +42,26 @@ def _check_text(name: str, value: object) -> None:
         raise TypeError(f"pytest-flame: {name} must be a string, got {type(value).__name__}")
 
 
-def _run(call):
-    """Run a judge call, turning a runtime failure of the judge into JudgeUnavailableError."""
-    __tracebackhide__ = True
-    from flame_judge.errors import FlameError, InvalidRequestError
+_SOURCE_WORDS = {"lock": "from the lock", "cache": "from cache", "computed": "computed"}
 
-    try:
-        return call()
-    except InvalidRequestError:
-        raise
-    except (FlameError, RuntimeError, MemoryError) as exc:
-        raise JudgeUnavailableError(f"flame: the judge could not run: {exc}") from exc
+
+def _one(mode: Mode, request: object, assertion: str) -> Answer:
+    """The verdict for one request through the session (lock, cache or judge)."""
+    __tracebackhide__ = True
+    return current_session().verdicts(mode, [request], assertion=assertion)[0]  # type: ignore[list-item]
+
+
+def _judgment(answer: Answer, **values: object) -> Judgment:
+    nodeid = current_session().current
+    return Judgment(
+        nodeid=nodeid.nodeid if nodeid is not None else "",
+        model=answer.verdict.fingerprint,
+        cached=answer.source != "computed",
+        source=answer.source,
+        new=int(answer.new),
+        from_lock=int(answer.source == "lock"),
+        **values,  # type: ignore[arg-type]
+    )
 
 
 def assert_judged_better(
@@ -63,23 +75,23 @@ def assert_judged_better(
     __tracebackhide__ = True
     for name, value in (("candidate", candidate), ("baseline", baseline), ("prompt", prompt)):
         _check_text(name, value)
+    from flame_judge.judge import PairwiseRequest
+
     session = current_session()
-    model, device, default_margin = session.settings_for(session.current)
+    _, _, default_margin = session.settings_for(session.current)
     need = default_margin if margin is None else float(margin)
-    judge = session.judge(model, device)
     with Stopwatch() as clock:
-        verdict = _run(lambda: judge.pairwise(prompt, candidate, baseline, criteria=criteria))
+        answer = _one("pairwise", PairwiseRequest(prompt, candidate, baseline, criteria), "assert_judged_better")
+    verdict: PairwiseVerdict = answer.verdict
     passed = verdict.prob_a > 0.5 + need
     session.record(
-        Judgment(
-            nodeid=session.current.nodeid if session.current else "",
+        _judgment(
+            answer,
             assertion="assert_judged_better",
             passed=passed,
             value=verdict.prob_a,
             threshold=0.5 + need,
             criteria=criteria,
-            model=verdict.fingerprint,
-            cached=verdict.cached,
             seconds=clock.seconds,
             details={
                 "prob_candidate_first": verdict.prob_a_first,
@@ -90,7 +102,8 @@ def assert_judged_better(
                 "candidate": candidate,
                 "baseline": baseline,
             },
-        )
+        ),
+        [finish(answer.entry, threshold=0.5 + need, passed=passed)],
     )
     if not passed:
         if verdict.kind == "reward":
@@ -106,7 +119,7 @@ def assert_judged_better(
             f"(criteria: {criteria or 'overall quality'})\n"
             f"  P(candidate better) = {verdict.prob_a:.3f}, needs > {0.5 + need:.3f} (margin {need:.3f})\n"
             + how
-            + f"  model: {verdict.fingerprint} ({'from cache' if verdict.cached else 'computed'})\n"
+            + f"  model: {verdict.fingerprint} ({_SOURCE_WORDS[answer.source]})\n"
             + _texts(prompt=prompt, candidate=candidate, baseline=baseline)
         )
     return verdict
@@ -122,25 +135,25 @@ def assert_judged(
     low, high = scale
     if not low <= min_score <= high:
         raise ValueError(f"pytest-flame: min_score {min_score} is outside the scale {scale}")
+    from flame_judge.judge import PointwiseRequest
+
     session = current_session()
-    model, device, _ = session.settings_for(session.current)
-    judge = session.judge(model, device)
     with Stopwatch() as clock:
-        verdict = _run(lambda: judge.pointwise(prompt, response, criteria=criteria, scale=scale))
+        answer = _one("pointwise", PointwiseRequest(prompt, response, criteria, (low, high)), "assert_judged")
+    verdict: PointwiseVerdict = answer.verdict
     passed = verdict.score >= min_score
     session.record(
-        Judgment(
-            nodeid=session.current.nodeid if session.current else "",
+        _judgment(
+            answer,
             assertion="assert_judged",
             passed=passed,
             value=verdict.score,
             threshold=float(min_score),
             criteria=criteria,
-            model=verdict.fingerprint,
-            cached=verdict.cached,
             seconds=clock.seconds,
             details={"distribution": dict(verdict.distribution), "prompt": prompt, "response": response},
-        )
+        ),
+        [finish(answer.entry, threshold=float(min_score), passed=passed)],
     )
     if not passed:
         dist = ", ".join(f"{k}: {v:.2f}" for k, v in verdict.distribution.items())
@@ -148,7 +161,7 @@ def assert_judged(
             f"flame scored the response {verdict.score:.2f} on {low}-{high} for {criteria}, "
             f"below min_score {min_score}\n"
             f"  score distribution: {dist}\n"
-            f"  model: {verdict.fingerprint} ({'from cache' if verdict.cached else 'computed'})\n"
+            f"  model: {verdict.fingerprint} ({_SOURCE_WORDS[answer.source]})\n"
             + _texts(prompt=prompt, response=response)
         )
     return verdict
@@ -159,34 +172,36 @@ def assert_judged_faithful(response: str, *, source: str, margin: float | None =
     __tracebackhide__ = True
     _check_text("response", response)
     _check_text("source", source)
+    from flame_judge.judge import ClassificationRequest
+
     session = current_session()
-    model, device, default_margin = session.settings_for(session.current)
+    _, _, default_margin = session.settings_for(session.current)
     need = default_margin if margin is None else float(margin)
     criteria = "whether every claim in the response is supported by the context"
-    judge = session.judge(model, device)
+    request = ClassificationRequest(source, response, ("yes", "no"), criteria)
     with Stopwatch() as clock:
-        verdict = _run(lambda: judge.classify(source, response, labels=("yes", "no"), criteria=criteria))
+        answer = _one("classify", request, "assert_judged_faithful")
+    verdict: ClassificationVerdict = answer.verdict
     p_yes = verdict.probabilities["yes"]
     passed = p_yes > 0.5 + need
     session.record(
-        Judgment(
-            nodeid=session.current.nodeid if session.current else "",
+        _judgment(
+            answer,
             assertion="assert_judged_faithful",
             passed=passed,
             value=p_yes,
             threshold=0.5 + need,
             criteria="faithfulness",
-            model=verdict.fingerprint,
-            cached=verdict.cached,
             seconds=clock.seconds,
             details={"source": source, "response": response},
-        )
+        ),
+        [finish(answer.entry, threshold=0.5 + need, passed=passed)],
     )
     if not passed:
         raise JudgedAssertionError(
             f"flame judged the response NOT faithful to the source\n"
             f"  P(supported) = {p_yes:.3f}, needs > {0.5 + need:.3f} (margin {need:.3f})\n"
-            f"  model: {verdict.fingerprint} ({'from cache' if verdict.cached else 'computed'})\n"
+            f"  model: {verdict.fingerprint} ({_SOURCE_WORDS[answer.source]})\n"
             + _texts(source=source, response=response)
         )
     return verdict

@@ -19,6 +19,11 @@ def test_report_writes_json_and_html(suite: pytest.Pytester):
     html = (suite.path / "out" / "judgments.html").read_text()
     assert html.count('<tr class="failed">') == 1
     assert html.count('<tr class="passed">') == 1
+    # The plots: the distribution of P(candidate better) with the threshold, and one margin bar per test.
+    assert "<title>distribution of P(candidate better) over 2 pairwise verdicts</title>" in html
+    assert "threshold 0.50" in html
+    assert html.count("<title>test_suite.py::test_") == 2
+    assert set(good) >= {"source", "new", "from_lock", "cached", "seconds", "model", "details"}
 
 
 def test_summary_lists_slowest_and_smallest_margins(suite: pytest.Pytester):

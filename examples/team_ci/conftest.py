@@ -1,0 +1,8 @@
+"""Puts support_bot.py on the import path for the example tests."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
