@@ -19,7 +19,7 @@ SETTINGS=(
   --set top_layers=6 --set lora_r=16 --set lora_alpha=32 --set lr=3e-4 --set warmup_steps=20
   --set batch_pairs=8 --set epochs=3 --set max_input_tokens=384
   --set per_task=100 --set neighbour=400 --set distractor=400 --set safety_repeat=1 --set generic_share=0.3
-  --set dev_per_suite=16 --set eval_every="${EVAL_EVERY:-50}" --set checkpoint_minutes=5 --set threads="${THREADS:-2}"
+  --set dev_per_suite=8 --set eval_every="${EVAL_EVERY:-25}" --set checkpoint_minutes=5 --set threads="${THREADS:-1}"
 )
 [ -f "$MIX/mixture.json" ] || $FLAME data build --out "$MIX" --on-error skip
 if [ "${1:-train}" = export ]; then
@@ -27,4 +27,4 @@ if [ "${1:-train}" = export ]; then
   exit 0
 fi
 mkdir -p "$OUT"
-exec nice -n 19 $FLAME reward train --mixture "$MIX" --out "$OUT" "${SETTINGS[@]}" >>"$OUT/train.log" 2>&1
+OMP_NUM_THREADS=${THREADS:-1} exec nice -n 19 $FLAME reward train --mixture "$MIX" --out "$OUT" "${SETTINGS[@]}" >>"$OUT/train.log" 2>&1

@@ -340,7 +340,8 @@ class RewardTrainer:
 
     # -- lower states
 
-    def _lower_pair(self, key: str, ids: tuple[list[int], list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    def _lower_pair(self, key: str, encode: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        """Lower-layer states of both responses: from the cache, or `encode()` and the frozen layers."""
         import torch
 
         from flame_judge.scoring import pad_right
@@ -349,6 +350,7 @@ class RewardTrainer:
             hit = self.cache.get(key)
             if hit is not None:
                 return hit
+        ids = encode()
         pad = int(self.model.config.pad_token_id or 0)
         x, mask = pad_right(list(ids), pad)
         with self._autocast():
@@ -378,9 +380,9 @@ class RewardTrainer:
         idx = self.batch_indices(self.step)
         states = []
         for i in idx:
-            ids = self.encoder.pool_pair(self.pool[i])
-            self.tokens_seen += len(ids[0]) + len(ids[1])
-            states.append(self._lower_pair(f"{i:06d}", ids))
+            a, b = self._lower_pair(f"{i:06d}", lambda i=i: self.encoder.pool_pair(self.pool[i]))
+            self.tokens_seen += a.shape[0] + b.shape[0]
+            states.append((a, b))
         self.model.train()
         r = self.rewards([s[0] for s in states] + [s[1] for s in states])
         n = len(idx)
@@ -422,8 +424,7 @@ class RewardTrainer:
         losses = []
         with torch.no_grad():
             for j, item in enumerate(self.dev_items()):
-                ids = self.encoder.encode(item.spec, item.fields)
-                a, b = self._lower_pair(f"dev-{j:05d}", ids)
+                a, b = self._lower_pair(f"dev-{j:05d}", lambda item=item: self.encoder.encode(item.spec, item.fields))
                 r = self.rewards([a, b])
                 p = _sigmoid(float(r[0] - r[1]))
                 credit = pair_credit(p, p, item.gold)

@@ -111,6 +111,7 @@ def test_export_is_a_plain_hf_folder_with_identical_rewards(
     assert meta["reward_model"]["steps"] == 4
     reloaded = AutoModelForSequenceClassification.from_pretrained(str(out)).eval()
     assert reloaded.config.num_labels == 1
+    assert reloaded.config.architectures == ["LlamaForSequenceClassification"]  # what vLLM's pooling runner reads
     assert reloaded.config.pad_token_id is not None
     assert not any("lora" in n for n, _ in reloaded.named_parameters())
     trainer.model.eval()
