@@ -80,15 +80,18 @@ def build_suites(rows: Sequence[dict[str, Any]], *, per_suite: int, seed: int = 
     """At most `per_suite` pairs per suite as pairwise eval items (subset and category: the suite).
 
     The chosen reply's position is a seeded coin, so a judge that prefers a position scores 0.5.
+    Each suite draws from its own seeded stream, so a smaller `per_suite` gives a prefix of a
+    larger one: two runs of different sizes share their first items (and their cached verdicts).
     """
     from flame_data.registry import tasks as registered
 
     specs = {name: spec for name, (spec, _) in registered().items()}
-    rng = random.Random(f"suites:{seed}")
     items = []
     for suite, pairs in suite_pairs(rows, seed=seed).items():
-        for p in _spread(pairs, per_suite, rng):
-            fields, gold = p.fields(chosen_first=rng.random() < 0.5)
+        picked = _spread(pairs, per_suite, random.Random(f"suite:{suite}:{seed}"))
+        coins = random.Random(f"position:{suite}:{seed}")
+        for p in picked:
+            fields, gold = p.fields(chosen_first=coins.random() < 0.5)
             items.append(EvalItem(suite, suite, "pairwise", constructed.spec_of(p.task, specs), fields, gold))
     return items
 

@@ -76,6 +76,9 @@ def test_suites_are_capped_labelled_and_positioned_by_a_coin(tmp_path: Path) -> 
     for suite in ("length_adversarial", "irrelevant_addition", "forged_evaluation", "refusal"):
         assert longer[suite] == 0.0, suite
     assert table["suites"]["in_distribution"]["n"] == len(by["in_distribution"])
+    smaller = build_suites(_rows(), per_suite=2)
+    for suite in SUITES:  # a smaller sample is a prefix of a larger one
+        assert smaller and [i for i in smaller if i.subset == suite] == by[suite][:2]
     written = write(table, tmp_path, split="dev")
     assert all(p.is_file() for p in written)
     assert "mean off-distribution" in (tmp_path / "robustness.md").read_text()
