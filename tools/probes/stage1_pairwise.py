@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument("--mixture", default="mix")
     parser.add_argument("--per-task", type=int, default=100)
     parser.add_argument("--max-length", type=int, default=512)
+    parser.add_argument("--generative", type=int, default=0, help="also read P(A) of N dev pairs, both orders")
     args = parser.parse_args()
     tokenizer = load(None, device="cpu").tokenizer
     view = TokenizerView(tokenizer)
@@ -85,6 +86,46 @@ def main() -> None:
     median, mean = kept_fracs[len(kept_fracs) // 2], sum(kept_fracs) / len(kept_fracs)
     print(f"  response tokens kept: median {median:.3f}, mean {mean:.3f}")
     print(f"  the two responses identical after truncation: {identical_after / n_rows:.3f} of rows")
+    if args.generative:
+        generative_spread(args.mixture, args.generative, args.max_length)
+
+
+def generative_spread(mixture: str, n: int, max_length: int) -> None:
+    """P(A) of the stage-1 adapter (flame-smol's generative path) in both orders on n dev pairs.
+
+    A label that learned only the prior sits at P(A) ~ 0.5 in both orders whatever the content;
+    one that reads the content moves with the gold answer and flips with the order.
+    """
+    import math
+
+    from flame_judge.scoring import GenerativeBackend
+
+    backend = GenerativeBackend(load(None, device="cpu"), max_input_tokens=max_length)
+    specs = Encoder(backend.loaded.tokenizer, max_length).specs
+    rows = [r for r in load_split(mixture, "dev") if r["task_type"] == "pairwise"]
+    rows = [r for r in rows if json.loads(r["target_fields"])[0][1] in ("A", "B")]
+    rows = random.Random(1).sample(rows, n)
+    queries = []
+    for r in rows:
+        fields = [tuple(f) for f in json.loads(r["fields"])]
+        swapped = [*fields[:-2], (fields[-2][0], fields[-1][1]), (fields[-1][0], fields[-2][1])]
+        queries += [backend.prepare(specs[r["task"]], fields), backend.prepare(specs[r["task"]], swapped)]
+    logps = backend.score(queries)
+    p = [math.exp(lp[0]) / (math.exp(lp[0]) + math.exp(lp[1])) for lp in logps]
+    first, second = p[0::2], p[1::2]
+    gold_a = [json.loads(r["target_fields"])[0][1] == "A" for r in rows]
+    mean = sum(p) / len(p)
+    sd = math.sqrt(sum((x - mean) ** 2 for x in p) / len(p))
+    gap = [f - s for f, s in zip(first, second, strict=True)]  # content signal: flips with the order
+    right = sum((g > 0) == a for g, a in zip(gap, gold_a, strict=True) if g != 0) / max(1, sum(g != 0 for g in gap))
+    print(
+        f"\nstage-1 generative P(A), {n} dev pairs x 2 orders: mean {mean:.3f}, sd {sd:.4f}, "
+        f"min {min(p):.3f}, max {max(p):.3f}"
+    )
+    print(
+        f"  P(A | A first) - P(A | A second): mean |gap| {sum(abs(g) for g in gap) / n:.4f}; "
+        f"its sign matches the gold in {right:.3f} of pairs"
+    )
 
 
 if __name__ == "__main__":
