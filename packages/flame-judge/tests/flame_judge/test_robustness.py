@@ -77,8 +77,9 @@ def test_suites_are_capped_labelled_and_positioned_by_a_coin(tmp_path: Path) -> 
         assert longer[suite] == 0.0, suite
     assert table["suites"]["in_distribution"]["n"] == len(by["in_distribution"])
     smaller = build_suites(_rows(), per_suite=2)
+    assert smaller
     for suite in SUITES:  # a smaller sample is a prefix of a larger one
-        assert smaller and [i for i in smaller if i.subset == suite] == by[suite][:2]
+        assert [i for i in smaller if i.subset == suite] == by[suite][:2]
     written = write(table, tmp_path, split="dev")
     assert all(p.is_file() for p in written)
     assert "mean off-distribution" in (tmp_path / "robustness.md").read_text()
