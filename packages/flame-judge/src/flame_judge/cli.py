@@ -69,11 +69,13 @@ def register_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument(
         "mode",
         nargs="?",
-        choices=("benchmark", "bias", "rerank"),
+        choices=("benchmark", "bias", "rerank", "robustness"),
         default="benchmark",
         help="benchmark (default): agreement with human labels; bias: CoBBLEr-style probes; "
-        "rerank: HumanEval code re-ranking",
+        "rerank: HumanEval code re-ranking; robustness: pairwise suites where length, fluency and "
+        "verdict-looking lines mislead (from the mixture's --split)",
     )
+    p.add_argument("--per-suite", type=int, default=48, help="robustness: pairs per suite (default 48)")
     p.add_argument("--humaneval", default=None, help="rerank: HumanEval.jsonl(.gz) (default: in FLAME_DATA_DIR)")
     p.add_argument("--problems", type=int, default=164, help="rerank: first N problems (default all 164)")
     p.add_argument("--pool-size", type=int, default=5, help="rerank: candidates per problem")
@@ -118,6 +120,8 @@ def _run_eval(args: argparse.Namespace) -> int:
         raise JudgeError("give --mixture DIR (a built collection) and/or --jsonl FILE ...")
     if args.mode == "bias":
         return _run_bias(args)
+    if args.mode == "robustness":
+        return _run_robustness(args)
     items = (
         load_mixture_items(
             args.mixture, split=args.split, tasks=args.tasks, per_task=args.per_task, task_types=args.task_types
@@ -151,6 +155,36 @@ def _run_eval(args: argparse.Namespace) -> int:
     report = build_report(items, runs)
     written = write(report, args.out)
     print(markdown(report))
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _run_robustness(args: argparse.Namespace) -> int:
+    from flame_data.constructed import read_split
+    from flame_judge.benchmark import baseline_longer, baseline_random, judge_items
+    from flame_judge.judge import Judge
+    from flame_judge.robustness import build_suites, markdown, suite_table, write
+
+    if not args.mixture:
+        raise JudgeError("robustness suites are built from a collection: give --mixture DIR")
+    items = build_suites(read_split(args.mixture, args.split), per_suite=args.per_suite)
+    if not items:
+        raise JudgeError(f"the {args.split} split of {args.mixture} gave no robustness pairs")
+    cache: bool | str = False if args.no_cache else (args.cache or True)
+    runs = []
+    with Judge.load(args.model, device=args.device, cache=cache, max_input_tokens=args.max_input_tokens) as judge:
+        evaluated = judge.fingerprint
+        runs.append(judge_items(judge, items, name=judge.name))
+    if args.baseline_model != "none":
+        with Judge.load(
+            args.baseline_model, device=args.device, cache=cache, max_input_tokens=args.max_input_tokens
+        ) as base:
+            if base.fingerprint != evaluated:
+                runs.append(judge_items(base, items, name=f"zero-shot {base.name}"))
+    runs += [baseline_longer(items), baseline_random(items)]
+    table = suite_table(items, runs)
+    written = write(table, args.out, split=args.split)
+    print(markdown(table, split=args.split))
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
 

@@ -61,6 +61,20 @@ def register_reward(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     g.add_argument("--name", required=True, help="the judge's name, the first part of its fingerprint")
     g.add_argument("--no-length", action="store_true", help="leave out the response-length feature")
     g.set_defaults(handler=_reward_fit)
+    t = steps.add_parser(
+        "train", help="train an end-to-end Bradley-Terry reward model (LoRA, top layers); resumes when rerun"
+    )
+    t.add_argument("--mixture", required=True, help="a built mixture; pairs come from its train split only")
+    t.add_argument("--out", required=True, help="run folder (pool, cache, checkpoint, metrics.csv)")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one option")
+    t.add_argument("--until", type=int, default=None, help="stop (and checkpoint) at this step")
+    t.add_argument("--help-config", action="store_true", help="list every option with its default")
+    t.set_defaults(handler=_reward_train)
+    e = steps.add_parser("export", help="write a run's reward model as a plain *ForSequenceClassification folder")
+    e.add_argument("run", help="a `flame reward train` run folder")
+    e.add_argument("--out", required=True, help="folder to write (must not exist)")
+    e.add_argument("--name", required=True, help="the judge's name, the first part of its fingerprint")
+    e.set_defaults(handler=_reward_export)
 
 
 def _reward_features(args: argparse.Namespace) -> int:
@@ -95,6 +109,40 @@ def _reward_fit(args: argparse.Namespace) -> int:
     out = write_judge(head, result, train, Path(args.judge), Path(args.out), name=args.name)
     meta = json.loads((out / "flame.json").read_text())
     print(f"kept L2 {result.l2:g} (dev accuracy {result.dev_accuracy:.3f}); wrote {meta['fingerprint']} to {out}")
+    return 0
+
+
+def _reward_train(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from flame_train.errors import ConfigError
+    from flame_train.reward_model import RewardModelConfig, RewardTrainer
+
+    defaults = RewardModelConfig(mixture=args.mixture, output_dir=args.out)
+    if args.help_config:
+        for f in dataclasses.fields(defaults):
+            print(f"{f.name} = {getattr(defaults, f.name)!r}")
+        return 0
+    changes: dict[str, object] = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or key not in RewardModelConfig.names() or key in ("mixture", "output_dir"):
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE with KEY one of {RewardModelConfig.names()[2:]}")
+        kind = type(getattr(defaults, key))
+        try:
+            changes[key] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+        except ValueError:
+            raise ConfigError(f"--set {item!r}: {value!r} is not a {kind.__name__}") from None
+    trainer = RewardTrainer(dataclasses.replace(defaults, **changes))  # type: ignore[arg-type]
+    print(json.dumps(trainer.train(until=args.until), indent=2))
+    return 0
+
+
+def _reward_export(args: argparse.Namespace) -> int:
+    from flame_train.reward_model import export_reward_model
+
+    out = export_reward_model(args.run, args.out, name=args.name)
+    print(json.dumps({"judge": str(out), "fingerprint": json.loads((out / "flame.json").read_text())["fingerprint"]}))
     return 0
 
 

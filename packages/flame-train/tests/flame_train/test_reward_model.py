@@ -1,0 +1,126 @@
+"""The end-to-end Bradley-Terry reward model on a tiny random Llama: split forward, length-balanced
+pool, exact resume, and an export that transformers reloads with identical rewards."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from flame_data import constructed
+from flame_train.errors import CheckpointError
+from flame_train.reward_model import (
+    RewardModelConfig,
+    RewardTrainer,
+    SplitForward,
+    export_reward_model,
+    load_reward_model,
+)
+from flame_train.rm_data import PoolConfig, build_pool, pool_report
+
+
+def _config(tiny_model: Path, tiny_mixture: Path, out: Path, **over: object) -> RewardModelConfig:
+    base = RewardModelConfig(
+        mixture=str(tiny_mixture),
+        output_dir=str(out),
+        base_model=str(tiny_model),
+        max_input_tokens=256,
+        top_layers=1,
+        lora_r=4,
+        lora_alpha=8,
+        lr=5e-3,
+        warmup_steps=1,
+        batch_pairs=2,
+        bf16=False,
+        eval_every=1000,
+        log_every=1,
+        dev_per_suite=2,
+        per_task=6,
+        neighbour=2,
+        distractor=2,
+        safety_repeat=1,
+        max_steps=4,
+    )
+    return dataclasses.replace(base, **over)  # type: ignore[arg-type]
+
+
+def test_split_forward_equals_the_models_own_forward(tiny_model: Path, tiny_mixture: Path, tmp_path: Path) -> None:
+    model, _tokenizer = load_reward_model(_config(tiny_model, tiny_mixture, tmp_path))
+    torch.nn.init.normal_(model.get_base_model().score.modules_to_save.default.weight)
+    split = SplitForward(model, top_layers=1)
+    ids = torch.tensor([[5, 6, 7, 8, 9], [10, 11, 12, 0, 0]])
+    mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
+    ids[1, 3:] = model.config.pad_token_id
+    with torch.no_grad():
+        expected = model(input_ids=ids, attention_mask=mask).logits.squeeze(-1)
+        got = split.top(split.lower(ids, mask), mask)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_pool_balances_length_per_task_and_labels_constructed_pairs(tiny_mixture: Path) -> None:
+    rows = constructed.read_split(tiny_mixture, "train")
+    pool = build_pool(rows, PoolConfig(per_task=10, neighbour=4, distractor=4))
+    human = [p.pair for p in pool if p.pair.kind == "human"]
+    for task in {p.task for p in human}:
+        assert constructed.longer_wins([p for p in human if p.task == task]) == 0.5
+    report = pool_report(pool)
+    assert report["human"] + report["constructed"] == report["pairs"] == len(pool)
+    assert report["by_kind"]["truncated"] == report["by_kind"].get("irrelevant_addition", 0) + report["by_kind"].get(
+        "forged_evaluation", 0
+    )
+    assert all(p.pair.constructed == (p.pair.kind != "human") for p in pool)
+    assert report["longer_wins_by_kind"]["truncated"] == 1.0
+
+
+def test_resume_continues_exactly(tiny_model: Path, tiny_mixture: Path, tmp_path: Path) -> None:
+    straight = RewardTrainer(_config(tiny_model, tiny_mixture, tmp_path / "a"), log=lambda s: None)
+    straight.train()
+    first = RewardTrainer(_config(tiny_model, tiny_mixture, tmp_path / "b"), log=lambda s: None)
+    first.train(until=2)
+    del first
+    resumed = RewardTrainer(_config(tiny_model, tiny_mixture, tmp_path / "b"), log=lambda s: None)
+    assert resumed.step == 2
+    resumed.train()
+    a = {n: p for n, p in straight.model.named_parameters() if p.requires_grad}
+    b = {n: p for n, p in resumed.model.named_parameters() if p.requires_grad}
+    assert a.keys() == b.keys()
+    assert a
+    for n in a:
+        torch.testing.assert_close(a[n], b[n], rtol=0, atol=0, msg=n)
+    rows = (tmp_path / "b" / "metrics.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["1", "2", "3", "4"]
+    with pytest.raises(CheckpointError, match="other settings"):
+        RewardTrainer(_config(tiny_model, tiny_mixture, tmp_path / "b", lora_r=8), log=lambda s: None)
+
+
+def test_export_is_a_plain_hf_folder_with_identical_rewards(
+    tiny_model: Path, tiny_mixture: Path, tmp_path: Path
+) -> None:
+    from transformers import AutoModelForSequenceClassification
+
+    trainer = RewardTrainer(_config(tiny_model, tiny_mixture, tmp_path / "run", eval_every=2), log=lambda s: None)
+    result = trainer.train()
+    assert 0 <= result["dev_accuracy"] <= 1
+    assert result["dev_log_loss"] > 0
+    out = export_reward_model(tmp_path / "run", tmp_path / "judge", name="tiny-rm")
+    meta = json.loads((out / "flame.json").read_text())
+    assert meta["kind"] == "reward"
+    assert meta["reward_model"]["steps"] == 4
+    reloaded = AutoModelForSequenceClassification.from_pretrained(str(out)).eval()
+    assert reloaded.config.num_labels == 1
+    assert reloaded.config.architectures == ["LlamaForSequenceClassification"]  # what vLLM's pooling runner reads
+    assert reloaded.config.pad_token_id is not None
+    assert not any("lora" in n for n, _ in reloaded.named_parameters())
+    trainer.model.eval()
+    for entry in trainer.pool[:3]:
+        for ids in trainer.encoder.pool_pair(entry):
+            x = torch.tensor([ids])
+            with torch.no_grad():
+                want = trainer.model(input_ids=x).logits
+                got = reloaded(input_ids=x).logits
+            torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    with pytest.raises(CheckpointError, match="already exists"):
+        export_reward_model(tmp_path / "run", out, name="tiny-rm")
