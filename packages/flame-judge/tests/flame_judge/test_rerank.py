@@ -108,3 +108,35 @@ def test_a_bad_candidates_row_names_its_line(tmp_path: Path):
     path.write_text('{"task_id": "HumanEval/0", "completion": "x"}\n{"task_id": 3, "completion": "x"}\n')
     with pytest.raises(InvalidRequestError, match=r"bad.jsonl:2: .*task_id"):
         load_candidates(path)
+
+
+def test_generated_pools_come_from_the_model(problems, tmp_path: Path):
+    """`--generate N`: N sampled programs per problem from a loaded model (a tiny random one here)."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from flame_judge.loading import load, resolve
+    from flame_judge.rerank import generate_candidates
+
+    tokenizer = AutoTokenizer.from_pretrained(str(resolve(None).directory))
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=1024,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(str(tmp_path / "tiny"))
+    tokenizer.save_pretrained(str(tmp_path / "tiny"))
+    loaded = load(str(tmp_path / "tiny"), device="cpu")
+    samples = generate_candidates(loaded, problems[:2], 3, max_new_tokens=6)
+    assert sorted(samples) == ["HumanEval/0", "HumanEval/1"]
+    assert all(len(v) == 3 and all(isinstance(s, str) for s in v) for v in samples.values())
+    result = rerank(FakeJudge(), problems[:2], candidates=samples, progress=False)
+    assert result.pool == "sampled"
+    assert result.mean_pool == 3.0
