@@ -144,7 +144,9 @@ def test_bias_probes_on_the_real_model(real_judge, tmp_path: Path):
     assert [r.probe for r in results] == list(PROBES)
     by = {r.probe: r for r in results}
     # The default judge has a reward head: order and compassion are n/a, not a flattering zero.
-    assert by["order"].rate is None and by["compassion"].rate is None
+    assert by["order"].rate is None
+    assert by["compassion"].rate is None
     for probe in ("salience", "bandwagon", "attention", "injection-pairwise"):
         rate = by[probe].rate
-        assert rate is not None and 0.0 <= rate <= 1.0, probe
+        assert rate is not None, probe
+        assert 0.0 <= rate <= 1.0, probe
