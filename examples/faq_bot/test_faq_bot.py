@@ -1,9 +1,16 @@
-"""Judged tests of the FAQ bot rewrite: run with `uv run pytest examples/faq_bot`."""
+"""Judged tests of the FAQ bot rewrite: run with `uv run pytest examples/faq_bot`.
+
+Length does not decide these cases: three rewrites (password, support, account deletion) are
+shorter than the old answers, the old account-deletion answer is longer and wrong, and a longer
+answer that contradicts the policy must lose to the short right one. Measured with flame-smol
+(P(new better)): refund 0.626, shipping 0.748, support 0.544, deletion 0.662, password 0.505 (a
+coin flip: the judge barely prefers the right answer over friendly filler), longer-but-wrong 0.668.
+"""
 
 from __future__ import annotations
 
 import pytest
-from faq_bot import NEW, new_bot, old_bot
+from faq_bot import LONGER_BUT_WRONG, NEW, new_bot, old_bot
 
 from pytest_flame import assert_judged, assert_judged_better, assert_judged_faithful
 
@@ -16,6 +23,12 @@ POLICY = (
 @pytest.mark.parametrize("question", sorted(NEW))
 def test_new_answer_beats_old(question):
     assert_judged_better(new_bot(question), old_bot(question), prompt=question, criteria="helpfulness")
+
+
+@pytest.mark.parametrize("question", sorted(LONGER_BUT_WRONG))
+def test_a_longer_but_wrong_answer_loses(question):
+    right, wrong = LONGER_BUT_WRONG[question]
+    assert_judged_better(right, wrong, prompt=f"{POLICY}\n\nQuestion: {question}", criteria="correctness")
 
 
 def test_refund_answer_is_faithful_to_the_policy():

@@ -170,7 +170,8 @@ def _swapped(fields: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]
 def judge_items(
     judge: Judge, items: Sequence[EvalItem], *, name: str, batch: int = 64, progress: bool = True
 ) -> Predictions:
-    """Score every item (pairwise in both orders), in batches so the cache keeps finished work."""
+    """Score every item (pairwise: both orders for a generative judge, each response alone for a reward
+    judge), in batches so the cache keeps finished work."""
     from tqdm import tqdm
 
     out = Predictions(name)

@@ -78,9 +78,30 @@ def register_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--per-suite", type=int, default=48, help="robustness: pairs per suite (default 48)")
     p.add_argument("--humaneval", default=None, help="rerank: HumanEval.jsonl(.gz) (default: in FLAME_DATA_DIR)")
     p.add_argument("--problems", type=int, default=164, help="rerank: first N problems (default all 164)")
-    p.add_argument("--pool-size", type=int, default=5, help="rerank: candidates per problem")
-    p.add_argument("--items", type=int, default=64, help="bias: pairwise items probed (default 64)")
-    p.add_argument("--self-preference", action="store_true", help="bias: also run the self-preference probe")
+    p.add_argument(
+        "--pool-size", type=int, default=None, help="rerank: candidates per problem (default: mutants 5, sampled all)"
+    )
+    p.add_argument(
+        "--generate",
+        type=int,
+        default=0,
+        metavar="N",
+        help="rerank: pools of N programs sampled from --generator (the paper's setting; written to "
+        "OUT/candidates.jsonl for reuse)",
+    )
+    p.add_argument("--generator", default="base", help="rerank: the model that samples programs (default: base)")
+    p.add_argument(
+        "--candidates",
+        type=Path,
+        default=None,
+        help='rerank: pools from a JSONL of {"task_id", "completion"} rows (several per problem)',
+    )
+    p.add_argument("--items", type=int, default=64, help="bias: items probed per verdict type (default 64)")
+    p.add_argument(
+        "--self-preference",
+        action="store_true",
+        help="bias: also run the egocentric probe (the judge's own model generates answers; slow on CPU)",
+    )
     p.add_argument("--model", default=None, help="judge to evaluate (default: the default judge)")
     p.add_argument("--mixture", default=None, help="a built mixture: evaluate on its --split")
     p.add_argument("--split", default="test")
@@ -194,7 +215,7 @@ def _run_bias(args: argparse.Namespace) -> int:
     import random
 
     from flame_judge.benchmark import load_jsonl_items, load_mixture_items
-    from flame_judge.bias import run_probes, self_preference
+    from flame_judge.bias import COBBLER, cobbler_average, own_answers, run_probes
     from flame_judge.judge import Judge
 
     items = (
@@ -206,29 +227,39 @@ def _run_bias(args: argparse.Namespace) -> int:
     )
     for path in args.jsonl:
         items += load_jsonl_items(path)[0]
-    # Short items keep the probes affordable on a CPU; the sample is seeded.
-    pairs = sorted(
-        (i for i in items if i.task_type == "pairwise" and i.gold in ("A", "B")),
-        key=lambda i: sum(len(v) for _, v in i.fields),
-    )
-    pairs = random.Random(0).sample(pairs[: max(args.items * 4, args.items)], min(args.items, len(pairs)))
-    if not pairs:
+    # Per verdict type, a seeded sample of --items among the shortest items keeps the probes affordable
+    # on a CPU.
+    probed = []
+    for task_type in ("pairwise", "pointwise", "classification"):
+        pool = sorted(
+            (i for i in items if i.task_type == task_type and (task_type != "pairwise" or i.gold in ("A", "B"))),
+            key=lambda i: sum(len(v) for _, v in i.fields),
+        )
+        probed += random.Random(0).sample(pool[: max(args.items * 4, args.items)], min(args.items, len(pool)))
+    if not any(i.task_type == "pairwise" for i in probed):
         raise JudgeError("no pairwise items with a human winner to probe")
     cache: bool | str = False if args.no_cache else (args.cache or True)
     with Judge.load(args.model, device=args.device, cache=cache, max_input_tokens=args.max_input_tokens) as judge:
-        results = run_probes(judge, pairs)
-        if args.self_preference:
-            with Judge.load("base", device=args.device, cache=False) as generator:
-                results.append(self_preference(judge, generator, pairs))
-        name = judge.name
+        # Egocentric bias: the tested judge's own model writes the answers it is then asked to judge.
+        generate = own_answers(judge) if args.self_preference else None
+        results = run_probes(judge, probed, generate=generate)
+        name, kind = judge.name, judge.kind
     args.out.mkdir(parents=True, exist_ok=True)
-    rows = [{"probe": r.probe, "rate": r.rate, "n": r.n, "description": r.description} for r in results]
-    (args.out / "bias.json").write_text(json.dumps({"model": name, "probes": rows}, indent=2) + "\n")
-    table = ["| bias | rate (lower is better) | items | what moves |", "|---|---|---|---|"]
-    table += [f"| {r.probe} | {r.rate:.3f} | {r.n} | {r.description} |" for r in results]
-    average = sum(r.rate for r in results) / len(results)
-    table.append(f"| **average** | {average:.3f} | | |")
-    (args.out / "bias.md").write_text(f"# bias probes: {name}\n\n" + "\n".join(table) + "\n")
+    average = cobbler_average(results)
+    rows = [{"probe": r.probe, "rate": r.rate, "n": r.n, "description": r.description, "note": r.note} for r in results]
+    report = {"model": name, "kind": kind, "probes": rows, "cobbler_average": average}
+    (args.out / "bias.json").write_text(json.dumps(report, indent=2) + "\n")
+    table = ["| probe | rate | items | what it measures | note |", "|---|---|---|---|---|"]
+    table += [
+        f"| {r.probe} | {'n/a' if r.rate is None else f'{r.rate:.3f}'} | {r.n} | {r.description} | {r.note} |"
+        for r in results
+    ]
+    measured = sum(r.rate is not None for r in results if r.probe in COBBLER)
+    table.append(
+        f"| **CoBBLEr average** | {'n/a' if average is None else f'{average:.3f}'} | | "
+        f"mean of the {measured} CoBBLEr probes measured (n/a and injection left out) | |"
+    )
+    (args.out / "bias.md").write_text(f"# bias probes: {name} ({kind})\n\n" + "\n".join(table) + "\n")
     _bias_chart(results, name, args.out / "bias.png")
     print("\n".join(table))
     return 0
@@ -240,22 +271,42 @@ def _run_rerank(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from flame_judge.judge import Judge
-    from flame_judge.rerank import load_problems, rerank
+    from flame_judge.rerank import generate_candidates, load_candidates, load_problems, rerank
 
     default = Path(os.environ.get("FLAME_DATA_DIR", "../shared/data")) / "humaneval" / "HumanEval.jsonl.gz"
     path = Path(args.humaneval) if args.humaneval else default
     if not path.is_file():
         raise JudgeError(f"{path} does not exist; pass --humaneval PATH to HumanEval.jsonl.gz")
+    if args.generate and args.candidates:
+        raise JudgeError("give --generate N or --candidates FILE, not both")
     problems = load_problems(path)[: args.problems]
     cache: bool | str = False if args.no_cache else (args.cache or True)
-    with Judge.load(args.model, device=args.device, cache=cache, max_input_tokens=args.max_input_tokens) as judge:
-        result = rerank(judge, problems, pool_size=args.pool_size)
-        name = judge.name
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "rerank.json").write_text(json.dumps({"model": name, **asdict(result)}, indent=2) + "\n")
+    candidates = None
+    source = "mutants: the canonical solution and single-site AST mutants (the oracle is 1.0 by construction)"
+    if args.candidates:
+        if not args.candidates.is_file():
+            raise JudgeError(f"--candidates {args.candidates} does not exist")
+        candidates = load_candidates(args.candidates)
+        source = f"sampled: completions from {args.candidates}"
+    elif args.generate:
+        with Judge.load(args.generator, device=args.device, cache=False) as generator:
+            candidates = generate_candidates(generator.backend.loaded, problems, args.generate)
+            source = f"sampled: {args.generate} programs per problem from {generator.name} (T=0.8, top-p 0.95)"
+        with (args.out / "candidates.jsonl").open("w", encoding="utf-8") as fh:
+            for task_id, completions in candidates.items():
+                for completion in completions:
+                    fh.write(json.dumps({"task_id": task_id, "completion": completion}) + "\n")
+    with Judge.load(args.model, device=args.device, cache=cache, max_input_tokens=args.max_input_tokens) as judge:
+        result = rerank(judge, problems, pool_size=args.pool_size, candidates=candidates)
+        name = judge.name
+    (args.out / "rerank.json").write_text(
+        json.dumps({"model": name, "source": source, **asdict(result)}, indent=2) + "\n"
+    )
     lines = [
-        f"code re-ranking on {result.problems} HumanEval problems ({result.skipped} without a mutation site "
+        f"code re-ranking on {result.problems} HumanEval problems ({result.skipped} without two candidates "
         f"skipped), pools of {result.mean_pool:.1f} candidates ({result.mean_passing:.1f} passing on average)",
+        f"pool: {source}",
         "",
         "| pick | pass@1 |",
         "|---|---|",
@@ -274,11 +325,13 @@ def _bias_chart(results: Sequence[Any], name: str, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.bar([r.probe for r in results], [r.rate for r in results], color="#4f81bd")
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    shown = [r for r in results if r.rate is not None]  # n/a probes have no bar
+    ax.bar([r.probe for r in shown], [r.rate for r in shown], color="#4f81bd")
+    ax.tick_params(axis="x", labelrotation=30)
     ax.set_ylim(0, 1)
     ax.set_ylabel("bias rate (lower is better)")
-    ax.set_title(f"CoBBLEr-style bias probes: {name}")
+    ax.set_title(f"bias probes: {name} (salience: 0.5 is length-blind)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

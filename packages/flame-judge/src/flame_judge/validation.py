@@ -52,12 +52,14 @@ def check_labels(where: str, labels: object) -> tuple[str, ...]:
         raise InvalidRequestError(
             f"{where}: labels must be a list of strings such as ['yes', 'no'], got {type(labels).__name__}"
         )
-    out = []
+    # Types first, so a list mixing a bad string and a non-string always names the type problem.
     for label in labels:
         if not isinstance(label, str):
             raise InvalidRequestError(
                 f"{where}: every label must be a string, got {type(label).__name__} {_shown(label)} in {_shown(labels)}"
             )
+    out = []
+    for label in labels:
         check_text(where, "a label", label)
         if not label.strip():
             raise InvalidRequestError(f"{where}: labels must not be empty or blank, got {_shown(list(labels))}")

@@ -16,10 +16,13 @@ def frozen_mapping(values: Mapping[str, float]) -> Mapping[str, float]:
 
 @dataclass(frozen=True)
 class PairwiseVerdict:
-    """Which of two responses is better, from both presentation orders.
+    """Which of two responses is better.
 
-    `prob_a` = mean(`prob_a_first`, `prob_a_second`): P(A better) when A is shown first, and
-    1 - P(B better) when B is shown first. `order_consistent` says both orders picked the same side.
+    `kind` "generative": from both presentation orders; `prob_a` = mean(`prob_a_first`,
+    `prob_a_second`): P(A better) when A is shown first, and 1 - P(B better) when B is shown first;
+    `order_consistent` says both orders picked the same side. `kind` "reward": each response is
+    scored alone by the reward head and `prob_a` = sigmoid(r_A - r_B); there is no order, so
+    `prob_a_first == prob_a_second == prob_a` and `order_consistent` is True by construction.
     """
 
     winner: Literal["A", "B", "tie"]

@@ -141,4 +141,11 @@ def test_bias_probes_on_the_real_model(real_judge, tmp_path: Path):
     items, _ = load_jsonl_items(path)
     results = run_probes(real_judge, items)
     assert [r.probe for r in results] == list(PROBES)
-    assert all(0.0 <= r.rate <= 1.0 and r.n == 3 for r in results)
+    by = {r.probe: r for r in results}
+    # The default judge has a reward head: order and compassion are n/a, not a flattering zero.
+    assert by["order"].rate is None
+    assert by["compassion"].rate is None
+    for probe in ("salience", "bandwagon", "attention", "injection-pairwise"):
+        rate = by[probe].rate
+        assert rate is not None, probe
+        assert 0.0 <= rate <= 1.0, probe

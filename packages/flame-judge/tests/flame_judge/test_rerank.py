@@ -1,13 +1,26 @@
 from __future__ import annotations
 
 import ast
+import json
 import os
 import random
 from pathlib import Path
 
 import pytest
 
-from flame_judge.rerank import Problem, judge_pick, load_problems, mutants, passes, pool, rerank
+from flame_judge.errors import InvalidRequestError
+from flame_judge.rerank import (
+    Problem,
+    judge_pick,
+    load_candidates,
+    load_problems,
+    mutants,
+    passes,
+    pool,
+    program_for,
+    rerank,
+    sampled_pool,
+)
 from flame_judge.testing import FakeJudge
 
 
@@ -56,3 +69,74 @@ def test_round_robin_pick_and_report(problems):
     assert result.problems >= 2
     assert 0.0 <= result.random_pass_at_1 <= result.oracle_pass_at_1 <= 1.0
     assert result.judge_pass_at_1 in (0.0, 0.5, 1.0)
+    assert result.pool == "mutants"
+    assert result.oracle_pass_at_1 == 1.0  # the canonical solution is in every mutants pool
+
+
+def test_completions_become_programs_whole_functions_or_bodies(problems):
+    problem = problems[2]  # truncate_number: return number % 1.0
+    body = "    return number % 1.0\n"
+    fenced = (
+        "Here you go:\n```python\ndef truncate_number(number: float) -> float:\n    return number % 1.0\n```\nDone."
+    )
+    wrong = "```python\ndef truncate_number(number):\n    return 0\n```"
+    assert passes(problem, program_for(problem, body))
+    assert passes(problem, program_for(problem, fenced))
+    assert not passes(problem, program_for(problem, wrong))
+
+
+def test_sampled_pools_are_labelled_and_the_oracle_is_not_given(problems, tmp_path: Path):
+    path = tmp_path / "samples.jsonl"
+    rows = [
+        {"task_id": "HumanEval/2", "completion": "    return number % 1.0\n"},
+        {"task_id": "HumanEval/2", "completion": "    return 0.0\n"},
+        {"task_id": "HumanEval/3", "completion": "    return False\n"},
+        {"task_id": "HumanEval/3", "completion": "    return True\n"},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    candidates = load_candidates(path)
+    assert [c.passed for c in sampled_pool(problems[2], candidates["HumanEval/2"])] == [True, False]
+    result = rerank(FakeJudge(), problems[:4], candidates=candidates, progress=False)
+    assert result.pool == "sampled"
+    assert (result.problems, result.skipped) == (2, 2)  # problems 0 and 1 have no candidates
+    assert result.oracle_pass_at_1 == 0.5  # nothing passes problem 3's tests
+    assert result.random_pass_at_1 == 0.25
+
+
+def test_a_bad_candidates_row_names_its_line(tmp_path: Path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"task_id": "HumanEval/0", "completion": "x"}\n{"task_id": 3, "completion": "x"}\n')
+    with pytest.raises(InvalidRequestError, match=r"bad.jsonl:2: .*task_id"):
+        load_candidates(path)
+
+
+def test_generated_pools_come_from_the_model(problems, tmp_path: Path):
+    """`--generate N`: N sampled programs per problem from a loaded model (a tiny random one here)."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from flame_judge.loading import load, resolve
+    from flame_judge.rerank import generate_candidates
+
+    tokenizer = AutoTokenizer.from_pretrained(str(resolve(None).directory))
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=1024,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(str(tmp_path / "tiny"))
+    tokenizer.save_pretrained(str(tmp_path / "tiny"))
+    loaded = load(str(tmp_path / "tiny"), device="cpu")
+    samples = generate_candidates(loaded, problems[:2], 3, max_new_tokens=6)
+    assert sorted(samples) == ["HumanEval/0", "HumanEval/1"]
+    assert all(len(v) == 3 and all(isinstance(s, str) for s in v) for v in samples.values())
+    result = rerank(FakeJudge(), problems[:2], candidates=samples, progress=False)
+    assert result.pool == "sampled"
+    assert result.mean_pool == 3.0

@@ -78,9 +78,18 @@ def register_reward(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _reward_features(args: argparse.Namespace) -> int:
+    from flame_train.provenance import command_line, describe_mixture
     from flame_train.reward import extract, reward_pairs
 
     pairs = reward_pairs(args.mixture, args.split, per_task=args.per_task, seed=args.seed)
+    provenance = {
+        "mixture": describe_mixture(args.mixture),
+        "split": args.split,
+        "per_task": args.per_task,
+        "seed": args.seed,
+        "pairs": len(pairs),
+        "extracted_by": command_line(),
+    }
     tasks = len({p.task for p in pairs})
     print(f"{len(pairs)} pairs from {tasks} pairwise tasks of {args.mixture} ({args.split})")
     extract(
@@ -90,6 +99,7 @@ def _reward_features(args: argparse.Namespace) -> int:
         device=args.device,
         layers=tuple(args.layers),
         max_input_tokens=args.max_input_tokens,
+        provenance=provenance,
     )
     return 0
 
@@ -106,7 +116,7 @@ def _reward_fit(args: argparse.Namespace) -> int:
             f"L2 {float(l2):>7g}: train {row['train_accuracy']:.3f}  dev {row['dev_accuracy']:.3f}  "
             f"dev log-loss {row['dev_log_loss']:.3f}"
         )
-    out = write_judge(head, result, train, Path(args.judge), Path(args.out), name=args.name)
+    out = write_judge(head, result, train, Path(args.judge), Path(args.out), name=args.name, dev=dev)
     meta = json.loads((out / "flame.json").read_text())
     print(f"kept L2 {result.l2:g} (dev accuracy {result.dev_accuracy:.3f}); wrote {meta['fingerprint']} to {out}")
     return 0

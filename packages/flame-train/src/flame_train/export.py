@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 from flame_train.errors import CheckpointError
+from flame_train.provenance import command_line, describe_file, describe_mixture
 
 DTYPES = ("float16", "bfloat16", "float32")
 
@@ -45,6 +46,7 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, *, name: str, dty
     adapter_config["base_model_name_or_path"] = str((out / base).resolve()) if local else base
     (tmp / "adapter_config.json").write_text(json.dumps(adapter_config, indent=2) + "\n")
     digest = hashlib.sha256((tmp / "adapter_model.safetensors").read_bytes()).hexdigest()[:16]
+    config = meta.get("config", {})
     exported = {
         "format": "lora",
         "base": base,
@@ -52,7 +54,12 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, *, name: str, dty
         "fingerprint": f"{name}@{digest}",
         "dtype": dtype,
         "trained_from": {"checkpoint": src.name, "step": meta.get("step"), "fingerprint": meta.get("fingerprint")},
-        "config": meta.get("config", {}),
+        "config": config,  # as the trainer ran it; its paths are the training machine's
+        "provenance": {
+            "mixture": describe_mixture(config.get("mixture")),
+            "encoded": describe_file(config.get("encoded")),
+            "exported_by": command_line(),
+        },
     }
     (tmp / "flame.json").write_text(json.dumps(exported, indent=2) + "\n")
     shutil.rmtree(out, ignore_errors=True)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import torch
 
 MANIFEST = "pairs.json"
+PROVENANCE = "provenance.json"  # where the pairs came from (not part of the resume check)
 L2_GRID = (0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
 
 
@@ -67,8 +68,10 @@ def extract(
     chunk: int = 64,
     layers: tuple[int, ...] = (20, 30),
     max_input_tokens: int = 384,
+    provenance: dict[str, Any] | None = None,
 ) -> Path:
-    """Features of both responses of every pair, in resumable chunks under `out`."""
+    """Features of both responses of every pair, in resumable chunks under `out`; `provenance` (where
+    the pairs came from) is kept beside them for the judge a fit writes."""
     import torch
     from safetensors.torch import save_file
     from tqdm import tqdm
@@ -96,6 +99,8 @@ def extract(
             raise CheckpointError(f"{out} holds features of other pairs or another judge; choose a new --out")
     else:
         path.write_text(json.dumps(manifest) + "\n")
+    if provenance is not None:
+        (out / PROVENANCE).write_text(json.dumps(provenance, indent=2) + "\n")
     specs = {name: spec for name, (spec, _) in registered().items()}
     features = RewardFeatures(loaded, config)
     starts = range(0, len(pairs), chunk)
@@ -124,6 +129,7 @@ class FeatureSet:
     a_won: torch.Tensor
     tasks: list[str]
     manifest: dict[str, Any]
+    provenance: dict[str, Any] | None = None  # where the pairs came from, when the folder records it
 
 
 def read_features(directory: str | Path) -> FeatureSet:
@@ -144,7 +150,10 @@ def read_features(directory: str | Path) -> FeatureSet:
         parts.append(load_file(str(file)))
     a = torch.cat([p["a"] for p in parts]) if parts else torch.zeros(0)
     b = torch.cat([p["b"] for p in parts]) if parts else torch.zeros(0)
-    return FeatureSet(a, b, torch.tensor(manifest["a_won"], dtype=torch.float64), manifest["tasks"], manifest)
+    provenance_path = directory / PROVENANCE
+    provenance = json.loads(provenance_path.read_text()) if provenance_path.is_file() else None
+    a_won = torch.tensor(manifest["a_won"], dtype=torch.float64)
+    return FeatureSet(a, b, a_won, manifest["tasks"], manifest, provenance)
 
 
 def fit_bradley_terry(x: torch.Tensor, y: torch.Tensor, l2: float) -> torch.Tensor:
@@ -218,9 +227,19 @@ def fit_head(train: FeatureSet, dev: FeatureSet, *, length_feature: bool = True)
     return head, FitResult(l2, grid[str(l2)]["train_accuracy"], acc, loss, grid)
 
 
-def write_judge(head: Any, result: FitResult, train: FeatureSet, source: Path, out: Path, *, name: str) -> Path:
+def write_judge(
+    head: Any,
+    result: FitResult,
+    train: FeatureSet,
+    source: Path,
+    out: Path,
+    *,
+    name: str,
+    dev: FeatureSet | None = None,
+) -> Path:
     """Copy the judge at `source` to `out` with the head beside it and a fingerprint over both."""
     from flame_judge.loading import fingerprint_of, relocate_base
+    from flame_train.provenance import command_line
 
     meta_path = source / "flame.json"
     if not (source / "config.json").is_file() and not meta_path.is_file():
@@ -252,6 +271,11 @@ def write_judge(head: Any, result: FitResult, train: FeatureSet, source: Path, o
         "train_accuracy": round(result.train_accuracy, 4),
         "dev_accuracy": round(result.dev_accuracy, 4),
         "dev_log_loss": round(result.dev_log_loss, 4),
+        "provenance": {
+            "train_pairs": train.provenance,
+            "dev_pairs": dev.provenance if dev is not None else None,
+            "fitted_by": command_line(),
+        },
     }
     (tmp / "flame.json").write_text(json.dumps(meta, indent=2) + "\n")
     if out.exists():

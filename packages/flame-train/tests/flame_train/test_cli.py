@@ -31,6 +31,17 @@ def test_encode_train_export_round_trip(tiny_model: Path, tiny_mixture: Path, tm
     meta = json.loads((tmp_path / "judge" / "flame.json").read_text())
     assert meta["fingerprint"].startswith("t@")
     assert meta["trained_from"]["step"] == 2
+    # Provenance by content, not by the training machine's (temporary) paths.
+    mixture = meta["provenance"]["mixture"]
+    assert mixture["path_at_build"] == str(tiny_mixture)
+    assert "flame data build --out MIX" in mixture["built_with"]
+    assert "--datasets q2 pandalm_testset summeval" in mixture["built_with"]
+    assert "--cap 40" in mixture["built_with"]
+    assert mixture["tasks"] > 0
+    assert mixture["rows"]["train"] > 0
+    assert len(mixture["digest"]) == 16
+    assert meta["provenance"]["encoded"]["bytes"] == (tmp_path / "train.tokens").stat().st_size
+    assert meta["provenance"]["exported_by"].startswith("flame ")
     adapter = json.loads((tmp_path / "judge" / "adapter_config.json").read_text())
     assert adapter["base_model_name_or_path"] == str(tiny_model)
     # flame.json names the base relative to the export, so the judge folder and base can move together.

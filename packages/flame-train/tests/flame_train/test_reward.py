@@ -13,6 +13,7 @@ from flame_data.cli import main
 from flame_data.registry import tasks as registered
 from flame_judge import Judge
 from flame_train.errors import CheckpointError, ConfigError
+from flame_train.provenance import describe_mixture
 from flame_train.reward import (
     FeatureSet,
     extract,
@@ -178,5 +179,11 @@ def test_reward_cli_features_then_fit(tiny_model: Path, tiny_mixture: Path, tmp_
     out = capsys.readouterr().out
     assert "kept L2" in out
     assert "cli-rm@" in out
+    head = json.loads((tmp_path / "j" / "flame.json").read_text())["reward_head"]["provenance"]
+    assert head["train_pairs"]["split"] == "train"
+    assert head["train_pairs"]["per_task"] == 4
+    assert head["dev_pairs"]["split"] == "dev"
+    assert head["train_pairs"]["mixture"] == describe_mixture(tiny_mixture)
+    assert head["train_pairs"]["mixture"]["rows"]["train"] > 0
     assert main([*fit[:-2], "--judge", str(tmp_path), "--out", str(tmp_path / "k"), "--name", "x"]) == 1
     assert "neither an exported flame judge" in capsys.readouterr().err

@@ -69,7 +69,8 @@ def assert_judged_better(
 ) -> PairwiseVerdict:
     """Assert the judge prefers `candidate` over `baseline`: P(candidate better) > 0.5 + margin.
 
-    Both presentation orders are scored and averaged. `margin` defaults to `--flame-margin` or the
+    A generative judge scores both presentation orders and averages them; a reward judge (the default)
+    scores each response alone, so there is no order. `margin` defaults to `--flame-margin` or the
     test's `@pytest.mark.flame(margin=...)`.
     """
     __tracebackhide__ = True

@@ -1,0 +1,40 @@
+"""The shipped default judge's flame.json says how it was made in terms anyone can rerun."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import flame_judge
+
+SHIPPED = Path(flame_judge.__file__).parent / "judges" / "flame-smol" / "flame.json"
+
+
+def test_shipped_provenance_is_reproducible_not_a_temporary_folder():
+    meta = json.loads(SHIPPED.read_text())
+    assert meta["fingerprint"] == "flame-smol@d2ea143dddbec01f"  # provenance edits never change it
+    config = meta["config"]
+    assert (config["mixture"], config["encoded"], config["output_dir"]) == (
+        "mix",
+        "mix/train.tokens",
+        "runs/flame-smol",
+    )
+    provenance = meta["provenance"]
+    assert provenance["mixture"]["built_with"] == "flame data build --out mix --on-error skip"
+    assert provenance["mixture"]["rows"]["train"] == 95223
+    assert provenance["mixture"]["build_config"]["licenses"] == ["MIT", "Apache-2.0", "BSD-3-Clause", "CC-BY-4.0"]
+    assert provenance["encoded"]["built_with"].startswith("flame encode ")
+    assert provenance["trained_by"].startswith("flame train ")
+    head = meta["reward_head"]["provenance"]
+    assert (head["train_pairs"]["per_task"], head["train_pairs"]["pairs"]) == (200, meta["reward_head"]["train_pairs"])
+    assert head["fitted_by"].startswith("flame reward fit ")
+
+    # Only fields that say where something *was* may still name the training machine's folders.
+    def paths(node: object, key: str = "") -> list[tuple[str, str]]:
+        if isinstance(node, dict):
+            return [p for k, v in node.items() for p in paths(v, k)]
+        if isinstance(node, list):
+            return [p for v in node for p in paths(v, key)]
+        return [(key, node)] if isinstance(node, str) and node.startswith("/tmp") else []
+
+    assert {key for key, _ in paths(meta)} <= {"path_at_build", "output_dir_at_build"}
