@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from flame_judge.errors import ModelLoadError
+
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
@@ -32,7 +34,7 @@ class TokenizerView:
         ids = list(self._tok.encode(text, add_special_tokens=False, split_special_tokens=True))
         if self._special.intersection(ids):
             # An old tokenizer class that ignores split_special_tokens: fail loudly, never forge a token.
-            raise RuntimeError(
+            raise ModelLoadError(
                 f"{type(self._tok).__name__} turned user text into special tokens despite split_special_tokens; "
                 "upgrade transformers"
             )
