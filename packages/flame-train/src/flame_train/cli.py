@@ -107,8 +107,9 @@ def _reward_fit(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from flame_train.outdir import check_output
-    from flame_train.reward import fit_head, read_features, write_judge
+    from flame_train.reward import fit_head, judge_meta, read_features, write_judge
 
+    judge_meta(Path(args.judge))  # a wrong --judge or --out fails before any work
     check_output(Path(args.out), inputs=(Path(args.judge), Path(args.train), Path(args.dev)), overwrite=args.overwrite)
     train, dev = read_features(args.train), read_features(args.dev)
     head, result = fit_head(train, dev, length_feature=not args.no_length)

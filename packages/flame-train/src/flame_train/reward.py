@@ -220,6 +220,17 @@ def fit_head(train: FeatureSet, dev: FeatureSet, *, length_feature: bool = True)
     return head, FitResult(l2, grid[str(l2)]["train_accuracy"], acc, loss, grid)
 
 
+def judge_meta(source: Path) -> dict[str, Any]:
+    """The `flame.json` of the judge folder `source` ({} for a plain Hugging Face folder)."""
+    meta_path = source / "flame.json"
+    if not (source / "config.json").is_file() and not meta_path.is_file():
+        raise CheckpointError(f"{source} is neither an exported flame judge nor a Hugging Face model folder")
+    try:
+        return json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    except ValueError as exc:
+        raise CheckpointError(f"{meta_path} is not valid JSON ({exc})") from None
+
+
 def write_judge(
     head: Any,
     result: FitResult,
@@ -237,13 +248,7 @@ def write_judge(
     """
     from flame_judge.loading import fingerprint_of, relocate_base
 
-    meta_path = source / "flame.json"
-    if not (source / "config.json").is_file() and not meta_path.is_file():
-        raise CheckpointError(f"{source} is neither an exported flame judge nor a Hugging Face model folder")
-    try:
-        meta: dict[str, Any] = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-    except ValueError as exc:
-        raise CheckpointError(f"{meta_path} is not valid JSON ({exc})") from None
+    meta = judge_meta(source)
     generative = meta.get("reward_head", {}).get("features_from") or fingerprint_of(source.resolve().name, source)
     if generative != train.manifest["fingerprint"]:
         raise ConfigError(f"the features were read with {train.manifest['fingerprint']} but {source} is {generative}")

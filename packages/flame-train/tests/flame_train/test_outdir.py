@@ -131,7 +131,8 @@ def test_write_judge_refuses_a_folder_of_other_files(tmp_path: Path):
 def test_reward_fit_refuses_the_output_before_reading_any_features(tmp_path: Path, capsys):
     out = _user_folder(tmp_path / "mine")
     missing = tmp_path / "no-features"
-    args = ["reward", "fit", "--train", str(missing), "--dev", str(missing), "--judge", str(tmp_path / "j")]
+    judge = _source_judge(tmp_path / "j")
+    args = ["reward", "fit", "--train", str(missing), "--dev", str(missing), "--judge", str(judge)]
     assert main([*args, "--out", str(out), "--name", "x"]) == 1
     assert "is a folder that is not a flame output" in capsys.readouterr().err
     assert (out / "notes.txt").is_file()
