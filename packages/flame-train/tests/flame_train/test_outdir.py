@@ -20,7 +20,7 @@ def _checkpoint(folder: Path) -> Path:
     folder.mkdir(parents=True)
     save_file({"lora_A": torch.ones(2, 2)}, str(folder / "adapter_model.safetensors"))
     (folder / "adapter_config.json").write_text("{}")
-    meta = {"format": "lora", "base": "some/base", "fingerprint": "run-final@0", "step": 3}
+    meta = {"format": "lora", "base": "smollm2-135m-instruct", "fingerprint": "run-final@0", "step": 3}
     (folder / "flame.json").write_text(json.dumps(meta))
     (folder / "trainer_state.json").write_text(json.dumps({"step": 3}))
     return folder
