@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
 
 from flame_data.format import fit_inputs, render_input, scoring_prefix
 from flame_data.schema import TaskSpec
 from flame_judge.errors import InputTooLongError, JudgeError, LabelTokenError
-from flame_judge.prompting import TokenizerView, chat_prefix_suffix
+from flame_judge.prompting import TokenizerView
 
 if TYPE_CHECKING:
     import torch
@@ -20,11 +20,21 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class LabelQuery:
-    """One scoring request: the exact model text (ending at the answer position) and its labels."""
+    """One scoring request: the rendered input, its labels, and the chat template around it.
 
-    text: str
+    `text` is the exact model text (ending at the answer position); only `before` and `after`,
+    the template's parts, are tokenized with special tokens (`TokenizerView.encode_chat`).
+    """
+
+    user: str  # the rendered FLAMe input: plain text, whatever it contains
     labels: tuple[str, ...]
     prefix: str  # the target text the label follows, e.g. "EVALUATION:\nanswer:"
+    before: str = field(kw_only=True)
+    after: str = field(kw_only=True)
+
+    @property
+    def text(self) -> str:
+        return f"{self.before}{self.user}{self.after}{self.prefix}"
 
 
 def plan_batches(lengths: Sequence[int], *, batch_tokens: int, max_batch_size: int) -> list[list[int]]:
@@ -87,22 +97,25 @@ class GenerativeBackend:
 
     def model_input(self, query: LabelQuery) -> list[int]:
         """The token ids one forward pass reads: the query text plus the tokens every label shares."""
-        return self._encode(query.text) + list(self._label_ids(query.prefix, query.labels)[0])
+        before, after = self._view.encode_template(query.before), self._view.encode_template(query.after)
+        user, prefix = self._encode(query.user), self._encode(query.prefix)
+        return before + user + after + prefix + list(self._label_ids(query.prefix, query.labels)[0])
 
     def prepare(self, spec: TaskSpec, inputs: Sequence[tuple[str, str]]) -> LabelQuery:
         """Render, truncate to the token budget and wrap one request in the chat template."""
         prefix = scoring_prefix(spec)
         labels = spec.outputs[0].labels
         shared, _ = self._label_ids(prefix, labels)  # also fails early on labels it cannot tell apart
-        before, after = chat_prefix_suffix(self.loaded.tokenizer)
+        before, after = self._view.chat
         # The model input is the wrapped text plus the tokens every label shares (see score()).
-        budget = self.max_input_tokens - len(self._encode(f"{before}{after}{prefix}")) - len(shared)
+        frame = self._view.encode_template(before) + self._view.encode_template(after) + self._encode(prefix)
+        budget = self.max_input_tokens - len(frame) - len(shared)
         for _ in range(4):
             fitted = fit_inputs(spec, inputs, max_tokens=budget, tokenizer=self._view)
-            text = f"{before}{render_input(spec, fitted)}{after}{prefix}"
-            excess = len(self._encode(text)) + len(shared) - self.max_input_tokens
+            query = LabelQuery(render_input(spec, fitted), labels, prefix, before=before, after=after)
+            excess = len(self.model_input(query)) - self.max_input_tokens
             if excess <= 0:
-                return LabelQuery(text, labels, prefix)
+                return query
             budget -= excess  # tokens merged differently across the joins; fit again, tighter
         raise InputTooLongError(f"task {spec.name!r}: could not fit the input into {self.max_input_tokens} tokens")
 

@@ -120,5 +120,4 @@ def test_prepared_queries_never_exceed_the_token_limit(real_judge: Judge, limit:
         (templates.pairwise_task(None), templates.pairwise_inputs("Summarize.", essay, essay[::-1])),
     ):
         query = backend.prepare(spec, fields)
-        shared, _ = backend._label_ids(query.prefix, query.labels)
-        assert len(backend._encode(query.text)) + len(shared) <= limit
+        assert len(backend.model_input(query)) <= limit  # what one forward pass reads, shared label tokens too

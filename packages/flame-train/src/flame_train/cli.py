@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+
+OVERWRITE_HELP = "replace --out even when it holds files that are not a flame output (they are deleted)"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,6 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--out", required=True, help="folder to write; Judge.load(OUT) reads it")
     p.add_argument("--name", required=True, help="the judge's name, the first part of its fingerprint")
     p.add_argument("--dtype", default="float16", help="float16 (default), bfloat16 or float32")
+    p.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     p.set_defaults(handler=_export)
 
     p = sub.add_parser("tailpatch", help="rate tasks by short per-task fine-tunes and write an optimized mixture")
@@ -60,6 +64,7 @@ def register_reward(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     g.add_argument("--out", required=True, help="judge folder to write (a copy of --judge plus the head)")
     g.add_argument("--name", required=True, help="the judge's name, the first part of its fingerprint")
     g.add_argument("--no-length", action="store_true", help="leave out the response-length feature")
+    g.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     g.set_defaults(handler=_reward_fit)
     t = steps.add_parser(
         "train", help="train an end-to-end Bradley-Terry reward model (LoRA, top layers); resumes when rerun"
@@ -75,6 +80,10 @@ def register_reward(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     e.add_argument("--out", required=True, help="folder to write (must not exist)")
     e.add_argument("--name", required=True, help="the judge's name, the first part of its fingerprint")
     e.set_defaults(handler=_reward_export)
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)  # stdout carries the command's JSON result
 
 
 def _reward_features(args: argparse.Namespace) -> int:
@@ -107,8 +116,11 @@ def _reward_features(args: argparse.Namespace) -> int:
 def _reward_fit(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from flame_train.reward import fit_head, read_features, write_judge
+    from flame_train.outdir import check_output
+    from flame_train.reward import fit_head, judge_meta, read_features, write_judge
 
+    judge_meta(Path(args.judge))  # a wrong --judge or --out fails before any work
+    check_output(Path(args.out), inputs=(Path(args.judge), Path(args.train), Path(args.dev)), overwrite=args.overwrite)
     train, dev = read_features(args.train), read_features(args.dev)
     head, result = fit_head(train, dev, length_feature=not args.no_length)
     for l2, row in result.grid.items():
@@ -116,7 +128,17 @@ def _reward_fit(args: argparse.Namespace) -> int:
             f"L2 {float(l2):>7g}: train {row['train_accuracy']:.3f}  dev {row['dev_accuracy']:.3f}  "
             f"dev log-loss {row['dev_log_loss']:.3f}"
         )
-    out = write_judge(head, result, train, Path(args.judge), Path(args.out), name=args.name, dev=dev)
+    out = write_judge(
+        head,
+        result,
+        train,
+        Path(args.judge),
+        Path(args.out),
+        name=args.name,
+        dev=dev,
+        overwrite=args.overwrite,
+        log=_say,
+    )
     meta = json.loads((out / "flame.json").read_text())
     print(f"kept L2 {result.l2:g} (dev accuracy {result.dev_accuracy:.3f}); wrote {meta['fingerprint']} to {out}")
     return 0
@@ -186,7 +208,9 @@ def _encode(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from flame_train.export import export_checkpoint
 
-    out = export_checkpoint(args.checkpoint, args.out, name=args.name, dtype=args.dtype)
+    out = export_checkpoint(
+        args.checkpoint, args.out, name=args.name, dtype=args.dtype, overwrite=args.overwrite, log=_say
+    )
     size = sum(f.stat().st_size for f in out.iterdir())
     print(json.dumps({"judge": str(out), "bytes": size}))
     return 0

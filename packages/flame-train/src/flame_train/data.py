@@ -91,7 +91,8 @@ class Encoder:
         eos = tokenizer.eos_token
         self.end = eos if isinstance(eos, str) else ""
         self.specs: dict[str, TaskSpec] = {name: spec for name, (spec, _) in registered_tasks().items()}
-        self._overhead = len(self.view.encode(self.before + self.after))
+        self._overhead = len(self.view.encode_template(self.before) + self.view.encode_template(self.after))
+        self._end_ids = self.view.encode_template(self.end)
 
     @cache  # noqa: B019 - one encoder per run; rows repeat across steps
     def encode(self, task: str, fields_json: str, target_json: str, swap: bool) -> Encoded:
@@ -102,7 +103,8 @@ class Encoder:
         target: list[list[str]] = json.loads(target_json)
         if swap:
             fields, target = swap_pair(fields, target)
-        target_ids = list(self.view.encode(render_target([(t[0], t[1]) for t in target]) + self.end))
+        # The target's text is data (explanations): plain text; only the end-of-turn token is special.
+        target_ids = self.view.encode(render_target([(t[0], t[1]) for t in target])) + self._end_ids
         budget = self.max_length - self._overhead - len(target_ids)
         if budget < self.max_length // 2:  # a long explanation: the input keeps half, the target is cut
             budget = self.max_length // 2
@@ -111,7 +113,7 @@ class Encoder:
             inputs = fit_inputs(spec, [tuple(f) for f in fields], max_tokens=budget, tokenizer=self.view)  # type: ignore[arg-type]
         except InputTooLongError as exc:
             raise ConfigError(f"max_length = {self.max_length} is too short for task {task!r}: {exc}") from None
-        prompt_ids = list(self.view.encode(f"{self.before}{render_input(spec, inputs)}{self.after}"))
+        prompt_ids = self.view.encode_chat(render_input(spec, inputs))  # as the judge reads it
         ids = (prompt_ids + target_ids)[: self.max_length]
         labels = ([IGNORE] * len(prompt_ids) + target_ids)[: self.max_length]
         return Encoded(ids, labels)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import numpy as np
     from transformers import PreTrainedTokenizerBase
 
-FORMAT = "flame-encoded/1"
+FORMAT = "flame-encoded/2"  # 2: values escaped, user text never special tokens (flame_data.format)
 
 
 def rates_fingerprint(mixture: str | Path) -> str | None:
@@ -137,7 +137,7 @@ class EncodedTrain:
             raise ConfigError(f"encoded = {path}: cannot read it ({exc}); write it with `flame encode`") from None
         fix = "re-run `flame encode` with this config"
         if meta.get("format") != FORMAT:
-            raise ConfigError(f"encoded = {path}: not a `flame encode` file (format {meta.get('format')!r})")
+            raise ConfigError(f"encoded = {path}: format {meta.get('format')!r}, this flame writes {FORMAT!r}; {fix}")
         checks: Sequence[tuple[str, Any, Any]] = (
             ("tokenizer", meta["tokenizer"], tokenizer_fingerprint(tokenizer)),
             ("max_length", meta["max_length"], config.max_length),

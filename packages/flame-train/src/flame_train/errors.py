@@ -11,3 +11,7 @@ class ConfigError(FlameError, ValueError):
 
 class CheckpointError(FlameError, RuntimeError):
     """A checkpoint that cannot be written, read or resumed from."""
+
+
+class OutputExistsError(FlameError, FileExistsError):
+    """An output path that holds something a command would delete without being asked to."""

@@ -16,11 +16,13 @@ import json
 import random
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flame_train.errors import CheckpointError, ConfigError
+from flame_train.outdir import replacing
 
 if TYPE_CHECKING:
     import torch
@@ -227,6 +229,17 @@ def fit_head(train: FeatureSet, dev: FeatureSet, *, length_feature: bool = True)
     return head, FitResult(l2, grid[str(l2)]["train_accuracy"], acc, loss, grid)
 
 
+def judge_meta(source: Path) -> dict[str, Any]:
+    """The `flame.json` of the judge folder `source` ({} for a plain Hugging Face folder)."""
+    meta_path = source / "flame.json"
+    if not (source / "config.json").is_file() and not meta_path.is_file():
+        raise CheckpointError(f"{source} is neither an exported flame judge nor a Hugging Face model folder")
+    try:
+        return json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    except ValueError as exc:
+        raise CheckpointError(f"{meta_path} is not valid JSON ({exc})") from None
+
+
 def write_judge(
     head: Any,
     result: FitResult,
@@ -236,49 +249,44 @@ def write_judge(
     *,
     name: str,
     dev: FeatureSet | None = None,
+    overwrite: bool = False,
+    log: Callable[[str], object] = print,
 ) -> Path:
-    """Copy the judge at `source` to `out` with the head beside it and a fingerprint over both."""
+    """Copy the judge at `source` to `out` with the head beside it and a fingerprint over both.
+
+    A non-empty `out` that is not a flame output needs `overwrite` (see `flame_train.outdir`).
+    """
     from flame_judge.loading import fingerprint_of, relocate_base
     from flame_train.provenance import command_line
 
-    meta_path = source / "flame.json"
-    if not (source / "config.json").is_file() and not meta_path.is_file():
-        raise CheckpointError(f"{source} is neither an exported flame judge nor a Hugging Face model folder")
-    try:
-        meta: dict[str, Any] = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-    except ValueError as exc:
-        raise CheckpointError(f"{meta_path} is not valid JSON ({exc})") from None
+    meta = judge_meta(source)
     generative = meta.get("reward_head", {}).get("features_from") or fingerprint_of(source.resolve().name, source)
     if generative != train.manifest["fingerprint"]:
         raise ConfigError(f"the features were read with {train.manifest['fingerprint']} but {source} is {generative}")
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(source, tmp)
-    head.save(tmp)
-    digest = hashlib.sha256()
-    for file in sorted(tmp.glob("*.safetensors")):  # the weights (or adapter) and the head
-        digest.update(file.read_bytes())
-    meta["name"] = name
-    if meta.get("format") == "lora" and isinstance(meta.get("base"), str):
-        meta["base"] = relocate_base(meta["base"], source, out)  # recorded relative to the folder
-    meta["fingerprint"] = f"{name}@{digest.hexdigest()[:16]}"
-    meta["reward_head"] = {
-        "features_from": generative,
-        "config": head.config.to_json(),
-        "train_pairs": len(train.a_won),
-        "train_tasks": len(set(train.tasks)),
-        "l2": result.l2,
-        "train_accuracy": round(result.train_accuracy, 4),
-        "dev_accuracy": round(result.dev_accuracy, 4),
-        "dev_log_loss": round(result.dev_log_loss, 4),
-        "provenance": {
-            "train_pairs": train.provenance,
-            "dev_pairs": dev.provenance if dev is not None else None,
-            "fitted_by": command_line(),
-        },
-    }
-    (tmp / "flame.json").write_text(json.dumps(meta, indent=2) + "\n")
-    if out.exists():
-        shutil.rmtree(out)
-    tmp.rename(out)
+    with replacing(out, inputs=(source,), overwrite=overwrite, log=log) as tmp:
+        shutil.copytree(source, tmp, dirs_exist_ok=True)
+        head.save(tmp)
+        digest = hashlib.sha256()
+        for file in sorted(tmp.glob("*.safetensors")):  # the weights (or adapter) and the head
+            digest.update(file.read_bytes())
+        meta["name"] = name
+        if meta.get("format") == "lora" and isinstance(meta.get("base"), str):
+            meta["base"] = relocate_base(meta["base"], source, out)  # recorded relative to the folder
+        meta["fingerprint"] = f"{name}@{digest.hexdigest()[:16]}"
+        meta["reward_head"] = {
+            "features_from": generative,
+            "config": head.config.to_json(),
+            "train_pairs": len(train.a_won),
+            "train_tasks": len(set(train.tasks)),
+            "l2": result.l2,
+            "train_accuracy": round(result.train_accuracy, 4),
+            "dev_accuracy": round(result.dev_accuracy, 4),
+            "dev_log_loss": round(result.dev_log_loss, 4),
+            "provenance": {
+                "train_pairs": train.provenance,
+                "dev_pairs": dev.provenance if dev is not None else None,
+                "fitted_by": command_line(),
+            },
+        }
+        (tmp / "flame.json").write_text(json.dumps(meta, indent=2) + "\n")
     return out
