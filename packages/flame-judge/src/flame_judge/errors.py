@@ -25,12 +25,30 @@ class InvalidRequestError(JudgeError, ValueError):
     """A judge call with arguments of the wrong type or shape."""
 
 
+class UnsupportedModelError(ModelLoadError, ValueError):
+    """A model flame cannot score correctly (an output path it cannot reproduce, a kind an engine lacks)."""
+
+
+class ModelSpecError(ModelNotFoundError, ValueError):
+    """A model spec (`vllm:PATH`, `http://host:port/v1#NAME`, ...) that does not parse."""
+
+
+class JudgeUnavailableError(JudgeError, ConnectionError):
+    """The judge's engine cannot be reached (a served model that is down or keeps failing).
+
+    Not a verdict about the code under test: pytest-flame reports it as an ERROR, never a FAIL.
+    """
+
+
 __all__ = [
     "FlameError",
     "InputTooLongError",
     "InvalidRequestError",
     "JudgeError",
+    "JudgeUnavailableError",
     "LabelTokenError",
     "ModelLoadError",
     "ModelNotFoundError",
+    "ModelSpecError",
+    "UnsupportedModelError",
 ]

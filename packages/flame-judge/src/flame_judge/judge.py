@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flame_data import templates
 from flame_data.schema import TaskSpec
@@ -17,7 +17,7 @@ from flame_judge.paths import default_judgment_cache
 from flame_judge.scoring import GenerativeBackend, LabelQuery
 
 if TYPE_CHECKING:
-    from flame_judge.reward import RewardBackend
+    from flame_judge.backends import RewardScorer
 from flame_judge.verdicts import (
     ClassificationVerdict,
     JudgeKind,
@@ -118,11 +118,11 @@ class Judge:
     """A loaded judge. A single call is a batch of one; batch calls keep the input order."""
 
     def __init__(
-        self, backend: GenerativeBackend, *, cache: JudgmentCache | None = None, reward: RewardBackend | None = None
+        self, backend: GenerativeBackend, *, cache: JudgmentCache | None = None, reward: RewardScorer | None = None
     ) -> None:
         self.backend = backend
         self.cache = cache
-        self.reward = reward  # when set, pairwise verdicts come from its Bradley-Terry head
+        self.reward = reward  # when set, pairwise verdicts are reward-kind (a Bradley-Terry head or a reward model)
 
     @classmethod
     def load(
@@ -134,20 +134,26 @@ class Judge:
         max_input_tokens: int = 2048,
         batch_tokens: int = 16384,
         eager: bool = False,
+        engine_options: Mapping[str, Any] | None = None,
     ) -> Judge:
-        """Open `model` (None = the default judge, a known name, or a local directory).
+        """Open `model`: None (the default judge), a known name, a local directory, a hub id (`org/name`,
+        from the local Hugging Face cache), `vllm:` any of those (vLLM in-process), or a served model
+        (`http://host:port/v1#served-name`). See `flame_judge.loading.ModelSpec`.
 
-        The weights load on the first request the cache cannot answer (`eager=True`: now).
+        A one-label `*ForSequenceClassification` folder is a reward-kind judge. The weights load on the
+        first request the cache cannot answer (`eager=True`: now). `engine_options` go to the engine
+        (vLLM: `LLM(...)` keyword arguments such as `tensor_parallel_size`; remote: `timeout_s`, `retries`).
         """
-        from flame_judge.loading import load
+        from flame_judge.backends.build import build
 
-        loaded = load(model, device=device, eager=eager)
-        backend = GenerativeBackend(loaded, max_input_tokens=max_input_tokens, batch_tokens=batch_tokens)
-        reward = None
-        if loaded.reward is not None:
-            from flame_judge.reward import RewardBackend
-
-            reward = RewardBackend(loaded, loaded.reward, batch_tokens=batch_tokens)
+        backend, reward = build(
+            model,
+            device=device,
+            max_input_tokens=max_input_tokens,
+            batch_tokens=batch_tokens,
+            eager=eager,
+            options=dict(engine_options or {}),
+        )
         store = None
         if cache is not False:
             store = JudgmentCache(default_judgment_cache() if cache is True else Path(cache))
@@ -169,6 +175,7 @@ class Judge:
     def close(self) -> None:
         if self.cache is not None:
             self.cache.close()
+        self.backend.engine.close()
 
     def __enter__(self) -> Judge:
         return self
