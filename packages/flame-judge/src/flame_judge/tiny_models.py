@@ -31,7 +31,7 @@ def config(arch: str, **extra: Any) -> Any:
     from transformers import CohereConfig, Gemma2Config, LlamaConfig, PhiConfig, Qwen2Config
 
     if arch == "llama":
-        return LlamaConfig(**SMALL, tie_word_embeddings=True, **extra)
+        return LlamaConfig(**{**SMALL, **extra}, tie_word_embeddings=True)
     if arch == "qwen2":
         return Qwen2Config(**SMALL, tie_word_embeddings=False, **extra)
     if arch == "gemma2":
@@ -58,12 +58,16 @@ def causal_lm(arch: str) -> Any:
     return model.eval()
 
 
-def reward_model(arch: str = "llama") -> Any:
-    """A tiny `*ForSequenceClassification` with one label, as TRL's RewardTrainer saves it."""
+def reward_model(arch: str = "llama", *, hidden: int = 16) -> Any:
+    """A tiny `*ForSequenceClassification` with one label, as TRL's RewardTrainer saves it.
+
+    `hidden=64` gives 32-wide attention heads, the smallest vLLM's CPU attention runs.
+    """
     from transformers import AutoModelForSequenceClassification
 
     torch.manual_seed(1)
-    model = AutoModelForSequenceClassification.from_config(config(arch, num_labels=1), dtype=torch.float32)
+    sizes = {"hidden_size": hidden, "intermediate_size": 2 * hidden}
+    model = AutoModelForSequenceClassification.from_config(config(arch, num_labels=1, **sizes), dtype=torch.float32)
     with torch.no_grad():
         model.score.weight.mul_(50.0)
     return model.eval()
