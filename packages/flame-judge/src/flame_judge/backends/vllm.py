@@ -20,6 +20,21 @@ from flame_judge.backends import EngineName, ModelKind
 from flame_judge.errors import JudgeError, ModelLoadError, UnsupportedModelError
 
 
+def _position_limit(directory: Path) -> int | None:
+    """The longest input the model's config allows (vLLM refuses a larger max_model_len)."""
+    import json
+
+    try:
+        config = json.loads((directory / "config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    for cfg in (config, config.get("text_config") or {}):
+        value = cfg.get("max_position_embeddings")
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
+
+
 class VLLMEngine:
     engine: EngineName = "vllm"
 
@@ -52,7 +67,7 @@ class VLLMEngine:
             "model": str(self.directory),
             "dtype": "float32" if on_cpu else "auto",
             "enable_prefix_caching": True,
-            "max_model_len": self.max_model_len,
+            "max_model_len": min(self.max_model_len, _position_limit(self.directory) or self.max_model_len),
             "seed": 0,
             "runner": "pooling" if self.model_kind == "reward" else "generate",
             # On CPU, compiling the graph costs minutes on a small machine and buys little for one-token requests.
