@@ -33,7 +33,8 @@ OPTIONS = (
     (
         "--flame-model",
         "flame_model",
-        "judge model: a name, a local directory, or 'fake' (default: the default judge)",
+        "judge model spec: a name, a local directory, org/name, vllm:PATH, http://HOST:PORT/v1#NAME, or 'fake' "
+        "(default: the default judge)",
     ),
     ("--flame-device", "flame_device", "device for the judge: auto, cpu, cuda, cuda:N (default: auto)"),
     ("--flame-cache", "flame_cache", "judgment cache file (default: judgments.sqlite in FLAME_CACHE_DIR)"),
