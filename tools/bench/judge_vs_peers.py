@@ -120,21 +120,21 @@ def main() -> None:
     from flame_judge.loading import converted_base_dir
 
     n = len(pairs)
-    rows: list[tuple[str, float, str]] = []
+    print(f"{n} pairs (Auto-J pairwise test, cut to {args.chars} chars), SmolLM2-135M-Instruct fp32, CPU")
+    print(f"{'way':52} {'pairs/s':>8} {'x peers':>8}  notes", flush=True)
     seconds, bad = peers(pairs, converted_base_dir())
-    rows.append(("peers (generate 64, parse [[A]]/[[B]], one order)", seconds, f"{bad}/{n} unparseable"))
-    rows.append(("flame generative, both orders", flame(pairs, "base"), "0 unparseable"))
-    rows.append(("flame reward (default judge's head)", flame(pairs, None), "0 unparseable"))
+    base = n / seconds
+
+    def show(name: str, secs: float, note: str = "0 unparseable") -> None:
+        print(f"{name:52} {n / secs:8.2f} {n / secs / base:8.1f}  {note}", flush=True)
+
+    show("peers (generate 64, parse [[A]]/[[B]], one order)", seconds, f"{bad}/{n} unparseable (= ties)")
+    show("flame generative, both orders", flame(pairs, "base"))
+    show("flame reward (default judge's head)", flame(pairs, None))
     if args.vllm:
         vllm_seconds = flame_vllm(args.pairs, args.chars)
         if vllm_seconds is not None:
-            rows.append(("flame generative on vLLM, both orders", vllm_seconds, "0 unparseable"))
-    base = n / rows[0][1]
-    print(f"{n} pairs (Auto-J pairwise test, cut to {args.chars} chars), SmolLM2-135M-Instruct fp32, CPU")
-    print(f"{'way':52} {'pairs/s':>8} {'x peers':>8}  notes")
-    for name, secs, note in rows:
-        rate = n / secs
-        print(f"{name:52} {rate:8.2f} {rate / base:8.1f}  {note}")
+            show("flame generative on vLLM, both orders", vllm_seconds)
 
 
 if __name__ == "__main__":
