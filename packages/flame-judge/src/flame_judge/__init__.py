@@ -5,9 +5,12 @@ from flame_judge.errors import (
     InputTooLongError,
     InvalidRequestError,
     JudgeError,
+    JudgeUnavailableError,
     LabelTokenError,
     ModelLoadError,
     ModelNotFoundError,
+    ModelSpecError,
+    UnsupportedModelError,
 )
 from flame_judge.judge import ClassificationRequest, Judge, PairwiseRequest, PointwiseRequest
 from flame_judge.verdicts import ClassificationVerdict, PairwiseVerdict, PointwiseVerdict
@@ -20,11 +23,14 @@ __all__ = [
     "InvalidRequestError",
     "Judge",
     "JudgeError",
+    "JudgeUnavailableError",
     "LabelTokenError",
     "ModelLoadError",
     "ModelNotFoundError",
+    "ModelSpecError",
     "PairwiseRequest",
     "PairwiseVerdict",
     "PointwiseRequest",
     "PointwiseVerdict",
+    "UnsupportedModelError",
 ]

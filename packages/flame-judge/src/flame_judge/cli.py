@@ -22,7 +22,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     modes = judge.add_subparsers(dest="judge_command", metavar="MODE", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--model", default=None, help="model name or local directory (default: the default judge)")
+        p.add_argument(
+            "--model",
+            default=None,
+            help="model spec: a name, local directory, org/name (HF cache), vllm:PATH, or http://HOST:PORT/v1#NAME "
+            "(default: the default judge)",
+        )
         p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
         p.add_argument("--no-cache", action="store_true", help="do not read or write the judgment cache")
         p.add_argument("--cache", default=None, help="judgment cache file (default: in FLAME_CACHE_DIR)")

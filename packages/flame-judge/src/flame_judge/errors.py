@@ -33,6 +33,21 @@ class CacheError(JudgeError, OSError):
     """The judgment cache file cannot be opened or read (damaged, not a database, no permission)."""
 
 
+class UnsupportedModelError(ModelLoadError, ValueError):
+    """A model flame cannot score correctly (an output path it cannot reproduce, a kind an engine lacks)."""
+
+
+class ModelSpecError(ModelNotFoundError, ValueError):
+    """A model spec (`vllm:PATH`, `http://host:port/v1#NAME`, ...) that does not parse."""
+
+
+class JudgeUnavailableError(JudgeError, ConnectionError):
+    """The judge's engine cannot be reached (a served model that is down or keeps failing).
+
+    Not a verdict about the code under test: pytest-flame reports it as an ERROR, never a FAIL.
+    """
+
+
 __all__ = [
     "CacheError",
     "CalibrationError",
@@ -40,7 +55,10 @@ __all__ = [
     "InputTooLongError",
     "InvalidRequestError",
     "JudgeError",
+    "JudgeUnavailableError",
     "LabelTokenError",
     "ModelLoadError",
     "ModelNotFoundError",
+    "ModelSpecError",
+    "UnsupportedModelError",
 ]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flame_data import templates
 from flame_data.schema import TaskSpec
@@ -18,8 +18,8 @@ from flame_judge.scoring import GenerativeBackend, LabelQuery
 from flame_judge.validation import check_criteria, check_labels, check_scale, check_text, request_where
 
 if TYPE_CHECKING:
+    from flame_judge.backends import RewardScorer
     from flame_judge.calibration import Calibration
-    from flame_judge.reward import RewardBackend
 from flame_judge.verdicts import (
     ClassificationVerdict,
     JudgeKind,
@@ -148,6 +148,17 @@ def trained_input_tokens(directory: Path, default: int = 2048) -> int:
         return default
 
 
+def _trained_input_tokens(model: str | os.PathLike[str] | None) -> int:
+    """`trained_input_tokens` of the judge a model spec names (a served model: the default budget)."""
+    from flame_judge.loading import parse_spec, resolve
+
+    spec = parse_spec(model)
+    if spec.engine == "remote" or spec.target is None:
+        return 2048  # what Judge.load uses when nothing says otherwise
+    found = resolve(spec.target)
+    return trained_input_tokens(found.adapter or found.directory)
+
+
 def _softmax(logps: Sequence[float]) -> list[float]:
     top = max(logps)
     exps = [math.exp(v - top) for v in logps]
@@ -163,12 +174,12 @@ class Judge:
         backend: GenerativeBackend,
         *,
         cache: JudgmentCache | None = None,
-        reward: RewardBackend | None = None,
+        reward: RewardScorer | None = None,
         calibration: Calibration | None = None,
     ) -> None:
         self.backend = backend
         self.cache = cache
-        self.reward = reward  # when set, pairwise verdicts come from its Bradley-Terry head
+        self.reward = reward  # when set, pairwise verdicts are reward-kind (a Bradley-Terry head or a reward model)
         if calibration is not None:
             calibration.check(backend.fingerprint)
         self.calibration = calibration  # temperature scaling applied to every verdict
@@ -184,28 +195,34 @@ class Judge:
         batch_tokens: int = 16384,
         eager: bool = False,
         calibration: Calibration | str | os.PathLike[str] | None = None,
+        engine_options: Mapping[str, Any] | None = None,
     ) -> Judge:
-        """Open `model` (None = the default judge, a known name, or a local directory).
+        """Open `model`: None (the default judge), a known name, a local directory, a hub id (`org/name`,
+        from the local Hugging Face cache), `vllm:` any of those (vLLM in-process), or a served model
+        (`http://host:port/v1#served-name`). See `flame_judge.loading.ModelSpec`.
 
-        The weights load on the first request the cache cannot answer (`eager=True`: now).
+        A one-label `*ForSequenceClassification` folder is a reward-kind judge. The weights load on the
+        first request the cache cannot answer (`eager=True`: now). `engine_options` go to the engine
+        (vLLM: `LLM(...)` keyword arguments such as `tensor_parallel_size`; remote: `timeout_s`, `retries`).
         `max_input_tokens=None` uses the input length the judge was trained with (its flame.json).
         `calibration`: a `flame calibrate` result (or its calibration.json) fitted for this judge.
         """
-        from flame_judge.loading import load
+        from flame_judge.backends.build import build
 
-        loaded = load(model, device=device, eager=eager)
         if max_input_tokens is None:
-            max_input_tokens = trained_input_tokens(loaded.adapter or loaded.directory)
+            max_input_tokens = _trained_input_tokens(model)
         if calibration is not None and not hasattr(calibration, "temperatures"):
             from flame_judge.calibration import Calibration
 
             calibration = Calibration.read(calibration)  # type: ignore[arg-type]
-        backend = GenerativeBackend(loaded, max_input_tokens=max_input_tokens, batch_tokens=batch_tokens)
-        reward = None
-        if loaded.reward is not None:
-            from flame_judge.reward import RewardBackend
-
-            reward = RewardBackend(loaded, loaded.reward, batch_tokens=batch_tokens)
+        backend, reward = build(
+            model,
+            device=device,
+            max_input_tokens=max_input_tokens,
+            batch_tokens=batch_tokens,
+            eager=eager,
+            options=dict(engine_options or {}),
+        )
         store = None
         if cache is not False:
             store = JudgmentCache(default_judgment_cache() if cache is True else Path(cache))
@@ -227,6 +244,7 @@ class Judge:
     def close(self) -> None:
         if self.cache is not None:
             self.cache.close()
+        self.backend.engine.close()
 
     def __enter__(self) -> Judge:
         return self

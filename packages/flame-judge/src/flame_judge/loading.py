@@ -12,22 +12,25 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flame_judge.errors import ModelLoadError, ModelNotFoundError
+from flame_judge.errors import ModelLoadError, ModelNotFoundError, ModelSpecError, UnsupportedModelError
 from flame_judge.paths import cache_dir
 
 if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+    from flame_judge.backends import EngineName, ModelKind
     from flame_judge.reward import RewardConfig
 
 BASE_MODEL = "smollm2-135m-instruct"
@@ -79,13 +82,14 @@ class LoadedModel:
 
 def _load_weights(directory: Path, name: str, device: torch.device, adapters: Sequence[Path] = ()) -> PreTrainedModel:
     import torch
-    from transformers import AutoModelForCausalLM
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # a warm load takes a second; its bars are noise in test output
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    auto = AutoModelForSequenceClassification if model_kind(directory) == "reward" else AutoModelForCausalLM
     try:
-        model = AutoModelForCausalLM.from_pretrained(str(directory), dtype=torch.float32 if adapters else dtype)
+        model = auto.from_pretrained(str(directory), dtype=torch.float32 if adapters else dtype)
         if adapters:
             from flame_judge.lora import merge_lora
 
@@ -93,12 +97,39 @@ def _load_weights(directory: Path, name: str, device: torch.device, adapters: Se
                 merge_lora(model, adapter)
             model.to(dtype)  # pyright: ignore[reportArgumentType]
         model.to(device)  # pyright: ignore[reportArgumentType]
-    except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"could not load the model in {directory}: {exc}") from exc
     except torch.OutOfMemoryError as exc:
         raise ModelLoadError(f"out of memory loading {name} on {device}: {exc}") from exc
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise ModelLoadError(f"could not load the model in {directory}: {exc}") from exc
+    except Exception as exc:  # safetensors raises its own SafetensorError for a truncated or corrupt file
+        if type(exc).__name__ != "SafetensorError":
+            raise
+        raise ModelLoadError(
+            f"could not read the weights in {directory} ({exc}): a weight file is truncated or corrupt; "
+            "copy or download it again"
+        ) from exc
     model.eval()
     return model
+
+
+def model_kind(directory: Path) -> ModelKind:
+    """ "reward" for a one-label `*ForSequenceClassification` (the Hugging Face reward-model convention),
+    else "generative" (a causal LM)."""
+    path = directory / "config.json"
+    try:
+        config: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelLoadError(f"{path} cannot be read as JSON ({exc})") from exc
+    architectures = config.get("architectures") or []
+    if not any(str(a).endswith("ForSequenceClassification") for a in architectures):
+        return "generative"
+    labels = len(config["id2label"]) if isinstance(config.get("id2label"), dict) else config.get("num_labels", 2)
+    if labels != 1:
+        raise UnsupportedModelError(
+            f"{directory} is a sequence classifier with {labels} labels; flame reads a reward model as one "
+            "with a single label (num_labels=1, as TRL's RewardTrainer saves it)"
+        )
+    return "reward"
 
 
 def known_models() -> list[str]:
@@ -323,8 +354,11 @@ def _resolve(text: str, path: Path | None, chain: tuple[Path, ...]) -> Resolved:
                 "or a flame checkpoint"
             )
         return Resolved(real.name, real, reward=_reward_head(path, meta))
+    if _HUB_ID.fullmatch(text) and not path.exists():
+        return _resolve(str(hub_snapshot(text)), None, chain)
     raise ModelNotFoundError(
-        f"model {text!r} is neither a known name ({', '.join(known_models())}) nor a local directory"
+        f"model {text!r} is neither a known name ({', '.join(known_models())}), a local directory, "
+        "nor a Hugging Face hub id (org/name)"
     )
 
 
@@ -338,6 +372,36 @@ def chain_fingerprint(found: Resolved) -> str:
     links = [fingerprint_of(found.directory.name, found.directory)]
     links += [fingerprint_of(a.name, a) for a in found.adapters[:-1]]
     return f"{top}+{hashlib.sha256(chr(10).join(links).encode()).hexdigest()[:12]}"
+
+
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
+_HUB_FILES = ["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja", "*.tiktoken"]
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def hub_snapshot(repo_id: str) -> Path:
+    """A hub model's folder in the local Hugging Face cache; downloaded only when it is not there and
+    HF_HUB_OFFLINE is not set."""
+    from huggingface_hub import constants, snapshot_download
+
+    try:
+        return Path(snapshot_download(repo_id, local_files_only=True))
+    except Exception as exc:  # LocalEntryNotFoundError and friends: not in the cache
+        if _offline():
+            raise ModelNotFoundError(
+                f"{repo_id} is not in the local Hugging Face cache ({constants.HF_HUB_CACHE}) and HF_HUB_OFFLINE "
+                "is set; download it once with network access, or point at a local folder"
+            ) from exc
+    try:
+        return Path(snapshot_download(repo_id, allow_patterns=_HUB_FILES))
+    except Exception as exc:
+        raise ModelNotFoundError(
+            f"{repo_id} is not in the local Hugging Face cache ({constants.HF_HUB_CACHE}) and could not be "
+            f"downloaded ({type(exc).__name__}: {exc}); point at a local folder instead"
+        ) from exc
 
 
 def fingerprint_of(name: str, directory: Path) -> str:
@@ -371,3 +435,98 @@ def load(spec: str | os.PathLike[str] | None = None, *, device: str = "auto", ea
     if eager:
         _ = loaded.model
     return loaded
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Which engine runs a judge, and what it runs.
+
+    One string picks both, everywhere a model is named (`Judge.load`, `--model`, `--flame-model`,
+    ini `flame_model`):
+
+    - `NAME`, `PATH`, `org/name` (a hub id, through the local Hugging Face cache): transformers in-process
+    - `vllm:NAME|PATH|org/name`: vLLM in-process
+    - `http(s)://HOST:PORT/v1#SERVED_NAME`: a served model (OpenAI-compatible, e.g. `vllm serve`). The part
+      after `#` is the served model name, or `key=value` pairs joined by `&`: `model=` (served name),
+      `tokenizer=` (where the judge's tokenizer is, when the served name is not a local model),
+      `fingerprint=` (pins the weights in the cache key). With no `#`, the server's only model is used.
+    """
+
+    engine: EngineName
+    target: str | None  # the local model (transformers, vllm); for a served model: its tokenizer, if given
+    url: str | None = None  # the server's API base, ending in /v1
+    served_model: str | None = None
+    fingerprint: str | None = None
+
+
+_REMOTE_KEYS = {"model", "tokenizer", "fingerprint"}
+
+
+def parse_spec(spec: str | os.PathLike[str] | None) -> ModelSpec:
+    """Parse a model spec; see `ModelSpec`. A bad spec is a ModelSpecError naming the fix."""
+    if spec is None:
+        return ModelSpec("transformers", None)
+    text = os.fspath(spec)
+    if text.startswith(("http://", "https://")):
+        url, _, fragment = text.partition("#")
+        parts = urllib.parse.urlsplit(url)
+        if not parts.hostname:
+            raise ModelSpecError(f"model spec {text!r}: no host in the URL; e.g. http://127.0.0.1:8000/v1#NAME")
+        if parts.query:
+            raise ModelSpecError(
+                f"model spec {text!r}: put options after '#' (e.g. {url.split('?')[0]}#model=NAME&tokenizer=PATH), "
+                "not in a query string"
+            )
+        options: dict[str, str] = {}
+        if "=" in fragment:
+            for key, value in urllib.parse.parse_qsl(fragment, keep_blank_values=True, strict_parsing=False):
+                if key not in _REMOTE_KEYS:
+                    raise ModelSpecError(
+                        f"model spec {text!r}: unknown option {key!r} after '#'; "
+                        f"known: {', '.join(sorted(_REMOTE_KEYS))}"
+                    )
+                options[key] = value
+        elif fragment:
+            options["model"] = urllib.parse.unquote(fragment)
+        return ModelSpec(
+            "remote",
+            options.get("tokenizer") or None,
+            url.rstrip("/"),
+            options.get("model") or None,
+            options.get("fingerprint") or None,
+        )
+    for engine in ("vllm", "transformers"):
+        if text.startswith(f"{engine}:"):
+            rest = text[len(engine) + 1 :]
+            if not rest:
+                raise ModelSpecError(f"model spec {text!r} names no model after '{engine}:'; e.g. {engine}:base")
+            return ModelSpec(engine, rest)
+    return ModelSpec("transformers", text)
+
+
+def merged_dir(found: Resolved, fingerprint: str) -> Path:
+    """A LoRA checkpoint merged into its base and saved as a plain model folder (once, under the cache dir),
+    for engines that read a model folder (vLLM)."""
+    if found.adapter is None:
+        return found.directory
+    safe = re.sub(r"[^\w.@-]", "_", fingerprint)
+    target = cache_dir() / "merged" / safe
+    if (target / "config.json").is_file():
+        return target
+    import torch
+    from transformers import AutoTokenizer
+
+    model = _load_weights(found.directory, found.name, torch.device("cpu"), found.adapters)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{safe}-", dir=target.parent))
+    try:
+        model.save_pretrained(tmp, safe_serialization=True)
+        AutoTokenizer.from_pretrained(str(found.directory)).save_pretrained(tmp)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if not (target / "config.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target

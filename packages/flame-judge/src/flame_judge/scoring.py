@@ -1,4 +1,4 @@
-"""Generative scoring: one forward pass per batch, label log-probabilities at the answer position."""
+"""Generative scoring: render and tokenize label queries; an engine scores the answer position."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING
 
 from flame_data.format import fit_inputs, render_input, scoring_prefix
 from flame_data.schema import TaskSpec
-from flame_judge.errors import InputTooLongError, JudgeError, LabelTokenError
+from flame_judge.errors import InputTooLongError, LabelTokenError
 from flame_judge.prompting import TokenizerView
 
 if TYPE_CHECKING:
     import torch
 
+    from flame_judge.backends import Engine
     from flame_judge.loading import LoadedModel
 
 
@@ -67,7 +68,11 @@ def pad_right(rows: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, to
 
 
 class GenerativeBackend:
-    """A causal LM scored by the log-probability of each label's first token after the prefix."""
+    """A causal LM scored by the log-probability of each label's first token after the prefix.
+
+    Rendering and tokenization happen here, with the judge's tokenizer; an engine
+    (flame_judge.backends) runs the prepared token ids on whatever executes the model.
+    """
 
     kind = "generative"
 
@@ -78,10 +83,17 @@ class GenerativeBackend:
         max_input_tokens: int = 2048,
         batch_tokens: int = 16384,
         max_batch_size: int = 64,
+        engine: Engine | None = None,
     ) -> None:
         self.loaded = loaded
+        if engine is None:
+            from flame_judge.backends.transformers import TransformersEngine
+
+            self.engine: Engine = TransformersEngine(loaded, batch_tokens=batch_tokens, max_batch_size=max_batch_size)
+        else:
+            self.engine = engine  # runs the model; this class renders, tokenizes and checks lengths
         self.name = loaded.name
-        self.fingerprint = loaded.fingerprint
+        self.fingerprint = self.engine.fingerprint
         self.max_input_tokens = max_input_tokens
         self.batch_tokens = batch_tokens
         self.max_batch_size = max_batch_size
@@ -154,50 +166,11 @@ class GenerativeBackend:
 
     def score(self, queries: Sequence[LabelQuery], *, batch_size: int | None = None) -> list[list[float]]:
         """Full-vocabulary log-probability of each query's labels, in query order."""
-        import torch
-
-        from flame_judge.kernels import label_logprobs
-
-        model, device = self.loaded.model, self.loaded.device
         encoded = [self.model_input(q) for q in queries]
         for q, ids in zip(queries, encoded, strict=True):
             if len(ids) > self.max_input_tokens:
                 raise InputTooLongError(
                     f"a prompt of {len(ids)} tokens exceeds max_input_tokens={self.max_input_tokens}: {q.text[:80]!r}"
                 )
-        if batch_size is None:
-            batches = plan_batches(
-                [len(e) for e in encoded], batch_tokens=self.batch_tokens, max_batch_size=self.max_batch_size
-            )
-        else:
-            batches = [list(range(i, min(i + batch_size, len(queries)))) for i in range(0, len(queries), batch_size)]
-        pad_id = self.loaded.tokenizer.pad_token_id
-        pad = pad_id if isinstance(pad_id, int) else 0
-        head = model.get_output_embeddings()
-        if head is None:
-            raise JudgeError(f"{self.name} has no output embeddings (LM head) to score labels with")
-        results: list[list[float]] = [[] for _ in queries]
-        body = model.get_decoder()
-        with torch.inference_mode():
-            for batch in batches:
-                ids, mask = pad_right([encoded[i] for i in batch], pad)
-                width = ids.shape[1]
-                try:
-                    hidden = body(input_ids=ids.to(device), attention_mask=mask.to(device)).last_hidden_state
-                except torch.OutOfMemoryError as exc:
-                    raise JudgeError(
-                        f"out of memory scoring a batch of {len(batch)} x {width} tokens on {device}; "
-                        "lower batch_tokens"
-                    ) from exc
-                last = torch.tensor([len(encoded[i]) - 1 for i in batch], device=device)
-                answer = hidden[torch.arange(len(batch), device=device), last]
-                # Label sets differ across queries in one batch; score each distinct set once.
-                by_labels: dict[tuple[str, tuple[str, ...]], list[int]] = {}
-                for row, i in enumerate(batch):
-                    by_labels.setdefault((queries[i].prefix, queries[i].labels), []).append(row)
-                for (prefix, labels), rows in by_labels.items():
-                    _, label_ids = self._label_ids(prefix, labels)
-                    full, _ = label_logprobs(answer[rows], head.weight, torch.tensor(list(label_ids), device=device))
-                    for r, values in zip(rows, full.tolist(), strict=True):
-                        results[batch[r]] = values
-        return results
+        labels = [self._label_ids(q.prefix, q.labels)[1] for q in queries]
+        return self.engine.label_logprobs(encoded, labels, batch_size=batch_size)

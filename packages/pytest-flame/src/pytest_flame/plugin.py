@@ -41,7 +41,7 @@ OPTIONS = (
     (
         "--flame-model",
         "flame_model",
-        "judge model: any spec flame-judge loads (a name, a local directory, ...), or 'fake' "
+        "judge model spec: a name, a local directory, org/name, vllm:PATH, http://HOST:PORT/v1#NAME, or 'fake' "
         "(default: the default judge)",
     ),
     ("--flame-device", "flame_device", "device for the judge: auto, cpu, cuda, cuda:N (default: auto)"),

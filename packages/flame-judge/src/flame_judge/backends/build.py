@@ -1,0 +1,95 @@
+"""From a model spec to a judge's parts: the generative backend (renderer + engine) and its reward side."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from flame_judge.errors import ModelSpecError, UnsupportedModelError
+
+if TYPE_CHECKING:
+    from flame_judge.backends import Engine, RewardScorer
+    from flame_judge.loading import LoadedModel, ModelSpec
+    from flame_judge.scoring import GenerativeBackend
+
+
+def build(
+    model: str | os.PathLike[str] | None,
+    *,
+    device: str = "auto",
+    max_input_tokens: int = 2048,
+    batch_tokens: int = 16384,
+    eager: bool = False,
+    options: dict[str, Any] | None = None,
+) -> tuple[GenerativeBackend, RewardScorer | None]:
+    from flame_judge.loading import load, model_kind, parse_spec
+    from flame_judge.scoring import GenerativeBackend
+
+    spec = parse_spec(model)
+    options = dict(options or {})
+    if spec.engine == "remote":
+        loaded, engine = _remote(spec, device, options)
+    else:
+        loaded = load(spec.target, device=device, eager=eager and spec.engine == "transformers")
+        kind = model_kind(loaded.directory)
+        if spec.engine == "vllm":
+            engine = _vllm(loaded, kind, max_input_tokens, options)
+            if eager:
+                engine.warm()
+        else:
+            from flame_judge.backends.transformers import TransformersEngine
+
+            if options:
+                raise ModelSpecError(f"the transformers engine takes no engine options, got {sorted(options)}")
+            engine = TransformersEngine(loaded, kind=kind, batch_tokens=batch_tokens)
+    backend = GenerativeBackend(loaded, max_input_tokens=max_input_tokens, batch_tokens=batch_tokens, engine=engine)
+    reward: RewardScorer | None = None
+    if engine.model_kind == "reward":
+        from flame_judge.backends.hf_reward import HFRewardJudge
+
+        reward = HFRewardJudge(loaded.tokenizer, engine, max_input_tokens=max_input_tokens)
+    elif loaded.reward is not None:
+        if engine.engine != "transformers":
+            raise UnsupportedModelError(
+                f"{loaded.name} judges pairs with flame's reward head, which reads the model's hidden states in "
+                f"this process; the {engine.engine} engine cannot run it: load it without the engine prefix"
+            )
+        from flame_judge.reward import RewardBackend
+
+        reward = RewardBackend(loaded, loaded.reward, batch_tokens=batch_tokens)
+    return backend, reward
+
+
+def _vllm(loaded: LoadedModel, kind: Any, max_input_tokens: int, options: dict[str, Any]) -> Any:
+    from flame_judge.backends.vllm import VLLMEngine
+    from flame_judge.loading import Resolved, merged_dir
+
+    found = Resolved(loaded.name, loaded.directory, loaded.adapters)
+    directory = merged_dir(found, loaded.fingerprint)  # vLLM reads a plain folder: a LoRA is merged once
+    return VLLMEngine(
+        directory,
+        kind=kind,
+        fingerprint=f"{loaded.fingerprint}+vllm",
+        max_model_len=max_input_tokens + 8,
+        options=options,
+    )
+
+
+def _remote(spec: ModelSpec, device: str, options: dict[str, Any]) -> tuple[LoadedModel, Engine]:
+    from flame_judge.backends.remote import RemoteEngine
+    from flame_judge.errors import ModelNotFoundError
+    from flame_judge.loading import load
+
+    assert spec.url is not None
+    engine = RemoteEngine(spec.url, spec.served_model, fingerprint=spec.fingerprint, **options)
+    # The judge renders and tokenizes here, so it needs the served model's tokenizer locally.
+    tokenizer_spec = spec.target or engine.tokenizer_hint()
+    try:
+        loaded = load(tokenizer_spec, device="cpu" if device == "auto" else device)
+    except ModelNotFoundError as exc:
+        raise ModelSpecError(
+            f"the served model {engine.model!r} is not a local model, so its tokenizer cannot be found ({exc}); "
+            f"name one: {spec.url}#model={engine.model}&tokenizer=PATH_OR_HUB_ID"
+        ) from exc
+    engine.bind(loaded)
+    return loaded, engine

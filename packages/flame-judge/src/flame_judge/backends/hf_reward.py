@@ -1,0 +1,99 @@
+"""Reward models in the Hugging Face convention: a one-label `*ForSequenceClassification` (as TRL's
+RewardTrainer and most public reward models save them) as a reward-kind pairwise judge.
+
+Each response is scored alone, as the conversation the model was trained on (the request as the user
+turn, the response as the assistant turn, through the tokenizer's chat template), read at its last
+token: P(A better) = sigmoid(r_A - r_B). A pair has no order to be biased by.
+
+`conversation_ids` is the one rendering: training code that fits such a model should use it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flame_judge.errors import InputTooLongError
+
+if TYPE_CHECKING:
+    from flame_data.schema import TaskSpec
+    from flame_judge.backends import Engine
+
+
+@dataclass(frozen=True)
+class ResponseQuery:
+    """One response as the reward model reads it: token ids ending at the token its score is read at."""
+
+    ids: tuple[int, ...]
+
+    @property
+    def key(self) -> str:  # the judgment cache's text for this query
+        return "hf-reward:" + ",".join(map(str, self.ids))
+
+
+def _ids(tokenizer: Any, text: str) -> list[int]:
+    return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def conversation_ids(tokenizer: Any, prompt: str, response: str, *, max_tokens: int = 2048) -> list[int]:
+    """Token ids of (user: prompt, assistant: response) through the chat template, truncated to
+    `max_tokens` (the response's end, then the prompt's, is cut first), with trailing pad tokens dropped
+    so the last token is where every engine reads the score (transformers reads the last non-pad token)."""
+    prompt_ids, response_ids = _ids(tokenizer, prompt), _ids(tokenizer, response)
+    for _ in range(8):
+        ids = _render(tokenizer, tokenizer.decode(prompt_ids), tokenizer.decode(response_ids))
+        excess = len(ids) - max_tokens
+        if excess <= 0:
+            return ids
+        # Cut the longer part first; keep at least a little of each.
+        if len(response_ids) >= len(prompt_ids):
+            response_ids = response_ids[: max(8, len(response_ids) - excess)]
+        else:
+            prompt_ids = prompt_ids[: max(8, len(prompt_ids) - excess)]
+    raise InputTooLongError(f"could not fit a response into the reward model's {max_tokens} tokens")
+
+
+def _render(tokenizer: Any, prompt: str, response: str) -> list[int]:
+    if getattr(tokenizer, "chat_template", None):
+        messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": response}]
+        text = tokenizer.apply_chat_template(messages, tokenize=False)
+        ids = _ids(tokenizer, text)
+    else:  # no template: the plain text, as most base-model reward heads were trained
+        bos = [tokenizer.bos_token_id] if isinstance(tokenizer.bos_token_id, int) else []
+        ids = bos + _ids(tokenizer, f"{prompt}\n\n{response}")
+    pad = tokenizer.pad_token_id
+    while len(ids) > 1 and ids[-1] == pad:
+        ids.pop()
+    return ids
+
+
+class HFRewardJudge:
+    """The reward side of a `Judge` for a sequence-classifier reward model on any engine.
+
+    Same interface as flame's Bradley-Terry head (`reward.RewardBackend`): `prepare` a pairwise example's
+    two responses, `score` prepared queries.
+    """
+
+    def __init__(self, tokenizer: Any, engine: Engine, *, max_input_tokens: int = 2048) -> None:
+        self.tokenizer = tokenizer
+        self.engine = engine
+        self.max_input_tokens = max_input_tokens
+
+    def prepare(self, pairwise: TaskSpec, fields: Sequence[tuple[str, str]]) -> tuple[ResponseQuery, ResponseQuery]:
+        """Both responses (the last two fields) with the request (the fields before them) as the user turn.
+
+        The task's criteria are not part of what a reward model reads: it was trained on one notion of better.
+        """
+        from flame_data import templates
+
+        del pairwise
+        out = []
+        for inputs in templates.reward_inputs(fields):
+            prompt = "\n\n".join(value for _, value in inputs[:-1])
+            ids = conversation_ids(self.tokenizer, prompt, inputs[-1][1], max_tokens=self.max_input_tokens)
+            out.append(ResponseQuery(tuple(ids)))
+        return out[0], out[1]
+
+    def score(self, queries: Sequence[ResponseQuery]) -> list[float]:
+        return self.engine.rewards([q.ids for q in queries])
