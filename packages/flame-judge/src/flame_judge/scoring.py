@@ -25,6 +25,7 @@ class LabelQuery:
     text: str
     labels: tuple[str, ...]
     prefix: str  # the target text the label follows, e.g. "EVALUATION:\nanswer:"
+    truncated: tuple[str, ...] = ()  # the input fields cut to fit the token budget, by name
 
 
 def plan_batches(lengths: Sequence[int], *, batch_tokens: int, max_batch_size: int) -> list[list[int]]:
@@ -102,7 +103,8 @@ class GenerativeBackend:
             text = f"{before}{render_input(spec, fitted)}{after}{prefix}"
             excess = len(self._encode(text)) + len(shared) - self.max_input_tokens
             if excess <= 0:
-                return LabelQuery(text, labels, prefix)
+                cut = tuple(name for (name, value), (_, kept) in zip(inputs, fitted, strict=True) if value != kept)
+                return LabelQuery(text, labels, prefix, cut)
             budget -= excess  # tokens merged differently across the joins; fit again, tighter
         raise InputTooLongError(f"task {spec.name!r}: could not fit the input into {self.max_input_tokens} tokens")
 
