@@ -108,3 +108,13 @@ def test_both_responses_of_a_pair_see_the_same_context(judge: Judge, prompt: int
     assert qa.context_cut == qb.context_cut
     for q in (qa, qb):
         assert len(judge.reward.features._render.model_input(q.query)) <= judge.reward.max_input_tokens
+
+
+def test_the_cli_names_what_was_cut():
+    from flame_judge.cli import describe
+    from flame_judge.judge import Source, pairwise_verdict
+
+    request = PairwiseRequest("q", "a", "b")
+    verdict = pairwise_verdict(request, 0.5, 0.5, Source("j", "j@1", "reward"), False, truncated=("response A",))
+    assert "truncated to fit the token budget: response A" in describe(verdict)
+    assert "truncated" not in describe(pairwise_verdict(request, 0.5, 0.5, Source("j", "j@1", "reward"), False))
