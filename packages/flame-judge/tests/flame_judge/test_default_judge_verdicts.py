@@ -77,17 +77,21 @@ def answers_that_differ_late() -> tuple[str, str]:
 @pytest.mark.slow
 def test_the_reward_budget_is_the_judges_and_its_cuts_are_named(judge: Judge):
     a, b = answers_that_differ_late()
+    spec, fields = templates.pairwise_task(None), templates.pairwise_inputs("What did the committee decide?", a, b)
     assert judge.reward is not None
     assert judge.reward.max_input_tokens == judge.reward.config.max_input_tokens == 384  # fitted there
+    qa, qb = judge.reward.prepare(spec, fields)
+    assert qa.query.text == qb.query.text  # what differs lies past the budget (only the length feature tells)
     cut = judge.pairwise("What did the committee decide?", a, b)
-    assert cut.prob_a == 0.5  # what differs lies past the budget ...
     assert cut.truncated == ("response A", "response B")  # ... and the verdict says so
     with Judge.load(cache=False, max_input_tokens=1024) as wide:
         assert wide.reward is not None
         assert wide.reward.max_input_tokens == 1024
+        wa, wb = wide.reward.prepare(spec, fields)
+        assert wa.query.text != wb.query.text
         whole = wide.pairwise("What did the committee decide?", a, b)
     assert whole.truncated == ()
-    assert whole.prob_a != 0.5
+    assert whole.prob_a != cut.prob_a
 
 
 def context_of(text: str) -> str:
