@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from flame_judge.loading import load
+from flame_judge.metrics import pair_credit
 from flame_train.data import load_split
 from flame_train.reward import fit_bradley_terry
 
@@ -88,7 +89,12 @@ def main() -> None:
     for lam in (1.0, 10.0, 100.0, 1000.0):
         w = fit(x, y, lam).numpy()
         print(f"L2 {lam:>6}: train {((x @ w > 0) == y).mean():.3f}  dev {((xd @ w > 0) == yd).mean():.3f}")
-    longer = np.mean([(len(a) > len(b)) == won for _, a, b, won in dev])
+    # Equal lengths get half credit (metrics.pair_credit), never a side.
+    credits = []
+    for _, a, b, won in dev:
+        p = 0.5 if len(a) == len(b) else float(len(a) > len(b))
+        credits.append(pair_credit(p, p, "A" if won else "B"))
+    longer = np.mean(credits)
     print(f"longer wins on the same dev pairs: {longer:.3f} ({len(dev)} pairs)")
 
 

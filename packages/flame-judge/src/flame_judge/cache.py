@@ -31,8 +31,20 @@ CREATE TABLE IF NOT EXISTS judgments (
 _FIX = "delete it (its answers are recomputed) or run without the cache (--no-cache / --flame-no-cache)"
 
 
-def cache_key(fingerprint: str, kind: str, text: str, labels: Sequence[str]) -> str:
-    payload = json.dumps([fingerprint, kind, text, list(labels)], ensure_ascii=False)
+# Bump when the scoring arithmetic changes what a verdict is for the same model and input (2: reward
+# features in fp32, read from each response's own positions; the reward view's pair-wide truncation).
+SCORING_VERSION = 2
+
+
+def numerics(device_type: str, dtype: str) -> str:
+    """What besides the weights decides a verdict's digits: the device kind, the weights' dtype and
+    the scoring code's version (a CUDA judge in bf16 and a CPU judge in fp32 disagree in the last digits)."""
+    return f"{device_type}/{dtype}/scoring-v{SCORING_VERSION}"
+
+
+def cache_key(fingerprint: str, kind: str, text: str, labels: Sequence[str], *, numerics: str) -> str:
+    """The key of one judgment: the model, how it computes (`numerics()`), the judge kind and the exact input."""
+    payload = json.dumps([fingerprint, numerics, kind, text, list(labels)], ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

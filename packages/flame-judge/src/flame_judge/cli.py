@@ -31,7 +31,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
         p.add_argument("--no-cache", action="store_true", help="do not read or write the judgment cache")
         p.add_argument("--cache", default=None, help="judgment cache file (default: in FLAME_CACHE_DIR)")
-        p.add_argument("--max-input-tokens", type=int, default=2048, help="truncate inputs to this many tokens")
+        p.add_argument(
+            "--max-input-tokens",
+            type=int,
+            default=None,
+            help="truncate inputs to this many tokens (default: the judge's own: 2048 for label scoring, "
+            "a reward head's fit budget, 384 for flame-smol)",
+        )
 
     p = modes.add_parser("pairwise", help="which of two responses is better")
     p.add_argument("--prompt", required=True)
@@ -125,7 +131,9 @@ def register_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--device", default="auto")
     p.add_argument("--no-cache", action="store_true")
     p.add_argument("--cache", default=None)
-    p.add_argument("--max-input-tokens", type=int, default=1024)
+    p.add_argument(
+        "--max-input-tokens", type=int, default=None, help="token budget (default: the judge's own, as flame judge)"
+    )
     p.set_defaults(handler=_run_eval)
 
 
@@ -370,6 +378,8 @@ def describe(verdict: Verdict) -> str:
     from flame_judge.verdicts import PairwiseVerdict, PointwiseVerdict
 
     source = "from cache" if verdict.cached else "computed"
+    if verdict.truncated:
+        source += f"\n  truncated to fit the token budget: {', '.join(verdict.truncated)}"
     crit = verdict.criteria or "overall quality"
     if isinstance(verdict, PairwiseVerdict):
         head = "tie" if verdict.winner == "tie" else f"{verdict.winner} is better"

@@ -16,10 +16,6 @@ from flame_judge.errors import InvalidRequestError
 from flame_judge.paths import default_judgment_cache
 from flame_judge.scoring import GenerativeBackend, LabelQuery
 from flame_judge.validation import check_criteria, check_labels, check_scale, check_text, request_where
-
-if TYPE_CHECKING:
-    from flame_judge.backends import RewardScorer
-    from flame_judge.calibration import Calibration
 from flame_judge.verdicts import (
     ClassificationVerdict,
     JudgeKind,
@@ -27,6 +23,12 @@ from flame_judge.verdicts import (
     PointwiseVerdict,
     frozen_mapping,
 )
+
+if TYPE_CHECKING:
+    from flame_judge.backends import RewardScorer
+    from flame_judge.calibration import Calibration
+
+DEFAULT_MAX_INPUT_TOKENS = 2048  # label scoring's token budget unless Judge.load is given one
 
 
 @dataclass(frozen=True)
@@ -62,16 +64,48 @@ class Source:
     kind: JudgeKind = "generative"
 
 
-def pairwise_verdict(r: PairwiseRequest, p_first: float, p_second: float, src: Source, cached: bool) -> PairwiseVerdict:
-    """P(A better) from each order, averaged; the winner by the average."""
+def pairwise_verdict(
+    r: PairwiseRequest,
+    p_first: float,
+    p_second: float,
+    src: Source,
+    cached: bool,
+    *,
+    truncated: tuple[str, ...] = (),
+) -> PairwiseVerdict:
+    """P(A better) from each order, averaged (a reward judge passes the same P twice); the winner by the average."""
     prob_a = (p_first + p_second) / 2
     winner = "A" if prob_a > 0.5 else "B" if prob_a < 0.5 else "tie"
     return PairwiseVerdict(
-        winner, prob_a, p_first, p_second, r.prompt, r.a, r.b, r.criteria, src.model, src.fingerprint, src.kind, cached
+        winner,
+        prob_a,
+        p_first,
+        p_second,
+        r.prompt,
+        r.a,
+        r.b,
+        r.criteria,
+        src.model,
+        src.fingerprint,
+        src.kind,
+        cached,
+        truncated,
     )
 
 
-def pointwise_verdict(r: PointwiseRequest, dist: dict[str, float], src: Source, cached: bool) -> PointwiseVerdict:
+@dataclass(frozen=True)
+class PairScore:
+    """One pair's probabilities: P(A better) with A shown first and second, cache use, and the cut fields."""
+
+    prob_a_first: float
+    prob_a_second: float
+    cached: bool
+    truncated: tuple[str, ...] = ()
+
+
+def pointwise_verdict(
+    r: PointwiseRequest, dist: dict[str, float], src: Source, cached: bool, *, truncated: tuple[str, ...] = ()
+) -> PointwiseVerdict:
     score = sum(int(label) * prob for label, prob in dist.items())
     return PointwiseVerdict(
         score,
@@ -84,11 +118,12 @@ def pointwise_verdict(r: PointwiseRequest, dist: dict[str, float], src: Source, 
         src.fingerprint,
         src.kind,
         cached,
+        truncated,
     )
 
 
 def classification_verdict(
-    r: ClassificationRequest, dist: dict[str, float], src: Source, cached: bool
+    r: ClassificationRequest, dist: dict[str, float], src: Source, cached: bool, *, truncated: tuple[str, ...] = ()
 ) -> ClassificationVerdict:
     return ClassificationVerdict(
         max(dist, key=lambda k: dist[k]),
@@ -100,6 +135,7 @@ def classification_verdict(
         src.fingerprint,
         src.kind,
         cached,
+        truncated,
     )
 
 
@@ -154,7 +190,7 @@ def _trained_input_tokens(model: str | os.PathLike[str] | None) -> int:
 
     spec = parse_spec(model)
     if spec.engine == "remote" or spec.target is None:
-        return 2048  # what Judge.load uses when nothing says otherwise
+        return DEFAULT_MAX_INPUT_TOKENS
     found = resolve(spec.target)
     return trained_input_tokens(found.adapter or found.directory)
 
@@ -177,12 +213,17 @@ class Judge:
         reward: RewardScorer | None = None,
         calibration: Calibration | None = None,
     ) -> None:
+        from flame_judge.cache import numerics
+        from flame_judge.loading import weights_dtype
+
         self.backend = backend
         self.cache = cache
         self.reward = reward  # when set, pairwise verdicts are reward-kind (a Bradley-Terry head or a reward model)
         if calibration is not None:
             calibration.check(backend.fingerprint)
         self.calibration = calibration  # temperature scaling applied to every verdict
+        device = backend.loaded.device
+        self.numerics = numerics(device.type, weights_dtype(device))  # part of every cache key
 
     @classmethod
     def load(
@@ -191,7 +232,7 @@ class Judge:
         *,
         device: str = "auto",
         cache: bool | str | os.PathLike[str] = True,
-        max_input_tokens: int | None = 2048,
+        max_input_tokens: int | None = None,
         batch_tokens: int = 16384,
         eager: bool = False,
         calibration: Calibration | str | os.PathLike[str] | None = None,
@@ -201,16 +242,18 @@ class Judge:
         from the local Hugging Face cache), `vllm:` any of those (vLLM in-process), or a served model
         (`http://host:port/v1#served-name`). See `flame_judge.loading.ModelSpec`.
 
-        A one-label `*ForSequenceClassification` folder is a reward-kind judge. The weights load on the
-        first request the cache cannot answer (`eager=True`: now). `engine_options` go to the engine
-        (vLLM: `LLM(...)` keyword arguments such as `tensor_parallel_size`; remote: `timeout_s`, `retries`).
-        `max_input_tokens=None` uses the input length the judge was trained with (its flame.json).
-        `calibration`: a `flame calibrate` result (or its calibration.json) fitted for this judge.
+        A one-label `*ForSequenceClassification` folder is a reward-kind judge. `engine_options` go to the
+        engine (vLLM: `LLM(...)` keyword arguments such as `tensor_parallel_size`; remote: `timeout_s`,
+        `retries`). `calibration`: a `flame calibrate` result (or its calibration.json) fitted for this judge.
+
+        `max_input_tokens` is the token budget of one model input; None gives each path the budget the
+        judge was trained with: label scoring its flame.json `config.max_length` (else
+        DEFAULT_MAX_INPUT_TOKENS), a reward head the budget it was fitted at (384 for flame-smol). What a
+        budget cut is named in each verdict's `truncated`. The weights load on the first request the
+        cache cannot answer (`eager=True`: now).
         """
         from flame_judge.backends.build import build
 
-        if max_input_tokens is None:
-            max_input_tokens = _trained_input_tokens(model)
         if calibration is not None and not hasattr(calibration, "temperatures"):
             from flame_judge.calibration import Calibration
 
@@ -218,7 +261,8 @@ class Judge:
         backend, reward = build(
             model,
             device=device,
-            max_input_tokens=max_input_tokens,
+            max_input_tokens=max_input_tokens or _trained_input_tokens(model),
+            reward_max_input_tokens=max_input_tokens,
             batch_tokens=batch_tokens,
             eager=eager,
             options=dict(engine_options or {}),
@@ -258,7 +302,7 @@ class Judge:
         self, queries: Sequence[LabelQuery], *, batch_size: int | None = None
     ) -> list[tuple[list[float], bool]]:
         """Per query: probabilities normalized over its labels, and whether it came from the cache."""
-        keys = [cache_key(self.fingerprint, "generative", q.text, q.labels) for q in queries]
+        keys = [cache_key(self.fingerprint, "generative", q.text, q.labels, numerics=self.numerics) for q in queries]
         hits = self.cache.get_many(keys) if self.cache is not None else {}
         todo = {k: q for k, q in zip(keys, queries, strict=True) if k not in hits}
         computed: dict[str, list[float]] = {}
@@ -293,12 +337,16 @@ class Judge:
         for r in requests:
             items.append((templates.pairwise_task(r.criteria), templates.pairwise_inputs(r.prompt, r.a, r.b)))
         src = Source(self.name, self.fingerprint, self.kind)
-        probs = self.pair_probs(items, batch_size=batch_size)
-        if self.calibration is not None:
-            probs = [(self.calibration.pair(f), self.calibration.pair(s), hit) for f, s, hit in probs]
         return [
-            pairwise_verdict(r, first, second, src, hit)
-            for r, (first, second, hit) in zip(requests, probs, strict=True)
+            pairwise_verdict(
+                r,
+                self._calibrated_pair(s.prob_a_first),
+                self._calibrated_pair(s.prob_a_second),
+                src,
+                s.cached,
+                truncated=s.truncated,
+            )
+            for r, s in zip(requests, self.pair_scores(items, batch_size=batch_size), strict=True)
         ]
 
     def pair_probs(
@@ -307,42 +355,68 @@ class Judge:
         """Per pairwise task input (the two responses last): P(A better) with A shown first, with A
         shown second, and whether it came from the cache. A reward judge has no order: both are equal.
         """
+        return [(s.prob_a_first, s.prob_a_second, s.cached) for s in self.pair_scores(items, batch_size=batch_size)]
+
+    def pair_scores(
+        self, items: Sequence[tuple[TaskSpec, Sequence[tuple[str, str]]]], *, batch_size: int | None = None
+    ) -> list[PairScore]:
+        """`pair_probs` with the names of the input fields each pair had cut to fit the budget."""
         if self.reward is not None:
-            return self._reward_probs(items)
+            return self._reward_scores(items, batch_size=batch_size)
         requests: list[tuple[TaskSpec, Sequence[tuple[str, str]]]] = []
         for spec, fields in items:
             (la, a), (lb, b) = fields[-2], fields[-1]
             requests.append((spec, fields))
             requests.append((spec, (*fields[:-2], (la, b), (lb, a))))
-        dists = self.distributions(requests, batch_size=batch_size)
+        queries = [self._query(spec, inputs) for spec, inputs in requests]
+        probs = self._label_probs(queries, batch_size=batch_size)
         out = []
-        for k in range(len(items)):
-            (first, hit1), (second, hit2) = dists[2 * k], dists[2 * k + 1]
-            a1 = first["A"] / (first["A"] + first["B"])  # A shown first
-            a2 = second["B"] / (second["A"] + second["B"])  # A shown second
-            out.append((a1, a2, hit1 and hit2))
+        for k, (_, fields) in enumerate(items):
+            (first, hit1), (second, hit2) = probs[2 * k], probs[2 * k + 1]
+            la, lb = fields[-2][0], fields[-1][0]
+            labels = queries[2 * k].labels
+            pa, pb = labels.index("A"), labels.index("B")
+            # The swapped order shows B under A's label: name its cuts after the request's fields.
+            swapped = {la: lb, lb: la}
+            cut = {*queries[2 * k].truncated, *(swapped.get(n, n) for n in queries[2 * k + 1].truncated)}
+            out.append(
+                PairScore(
+                    first[pa] / (first[pa] + first[pb]),  # A shown first
+                    second[pb] / (second[pa] + second[pb]),  # A shown second
+                    hit1 and hit2,
+                    tuple(name for name, _ in fields if name in cut),
+                )
+            )
         return out
 
-    def _reward_probs(
-        self, items: Sequence[tuple[TaskSpec, Sequence[tuple[str, str]]]]
-    ) -> list[tuple[float, float, bool]]:
+    def _reward_scores(
+        self, items: Sequence[tuple[TaskSpec, Sequence[tuple[str, str]]]], *, batch_size: int | None = None
+    ) -> list[PairScore]:
         from flame_judge.reward import prob_a
 
-        assert self.reward is not None
-        queries = [q for spec, fields in items for q in self.reward.prepare(spec, fields)]
-        keys = [cache_key(self.fingerprint, "reward", q.key, ()) for q in queries]
+        reward = self.reward
+        if reward is None:
+            raise InvalidRequestError(f"{self.name} has no reward head to score pairs with")
+        pairs = [reward.prepare(spec, fields) for spec, fields in items]
+        queries = [q for pair in pairs for q in pair]
+        keys = [cache_key(self.fingerprint, "reward", q.key, (), numerics=self.numerics) for q in queries]
         hits = self.cache.get_many(keys) if self.cache is not None else {}
         todo = {k: q for k, q in zip(keys, queries, strict=True) if k not in hits}
         computed: dict[str, list[float]] = {}
         if todo:
-            computed = {k: [r] for k, r in zip(todo, self.reward.score(list(todo.values())), strict=True)}
+            scores = reward.score(list(todo.values()), batch_size=batch_size)
+            computed = {k: [r] for k, r in zip(todo, scores, strict=True)}
             if self.cache is not None:
                 self.cache.put_many(computed, fingerprint=self.fingerprint)
         rewards = [(hits[k] if k in hits else computed[k])[0] for k in keys]
         out = []
-        for k in range(len(items)):
+        for k, ((_, fields), (qa, qb)) in enumerate(zip(items, pairs, strict=True)):
             p = prob_a(rewards[2 * k], rewards[2 * k + 1])
-            out.append((p, p, keys[2 * k] in hits and keys[2 * k + 1] in hits))
+            cut = set(qa.context_cut)  # the same for both responses
+            cut |= {fields[-2][0]} if qa.response_cut else set()
+            cut |= {fields[-1][0]} if qb.response_cut else set()
+            hit = keys[2 * k] in hits and keys[2 * k + 1] in hits
+            out.append(PairScore(p, p, hit, tuple(name for name, _ in fields if name in cut)))
         return out
 
     # -- pointwise ----------------------------------------------------------------------------
@@ -363,7 +437,9 @@ class Judge:
         probs = self._label_probs(queries, batch_size=batch_size)
         src = Source(self.name, self.fingerprint)
         return [
-            pointwise_verdict(r, self._calibrated("pointwise", dict(zip(q.labels, p, strict=True))), src, hit)
+            pointwise_verdict(
+                r, self._calibrated("pointwise", dict(zip(q.labels, p, strict=True))), src, hit, truncated=q.truncated
+            )
             for r, q, (p, hit) in zip(requests, queries, probs, strict=True)
         ]
 
@@ -394,9 +470,14 @@ class Judge:
         probs = self._label_probs(queries, batch_size=batch_size)
         src = Source(self.name, self.fingerprint)
         return [
-            classification_verdict(r, self._calibrated("classify", dict(zip(q.labels, p, strict=True))), src, hit)
+            classification_verdict(
+                r, self._calibrated("classify", dict(zip(q.labels, p, strict=True))), src, hit, truncated=q.truncated
+            )
             for r, q, (p, hit) in zip(requests, queries, probs, strict=True)
         ]
+
+    def _calibrated_pair(self, prob_a: float) -> float:
+        return prob_a if self.calibration is None else self.calibration.pair(prob_a)
 
     def _calibrated(self, kind: str, dist: dict[str, float]) -> dict[str, float]:
         return dist if self.calibration is None else self.calibration.distribution(kind, dist)

@@ -86,7 +86,7 @@ def _load_weights(directory: Path, name: str, device: torch.device, adapters: Se
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # a warm load takes a second; its bars are noise in test output
-    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    dtype = getattr(torch, weights_dtype(device))
     auto = AutoModelForSequenceClassification if model_kind(directory) == "reward" else AutoModelForCausalLM
     try:
         model = auto.from_pretrained(str(directory), dtype=torch.float32 if adapters else dtype)
@@ -362,16 +362,9 @@ def _resolve(text: str, path: Path | None, chain: tuple[Path, ...]) -> Resolved:
     )
 
 
-def chain_fingerprint(found: Resolved) -> str:
-    """The fingerprint of everything merged: the spec's own (`fingerprint_of`) when it has at most one
-    adapter, else that plus a hash of every link's `fingerprint_of` below it, so retraining any base
-    of the chain changes it."""
-    top = fingerprint_of(found.name, found.adapter or found.directory)
-    if len(found.adapters) < 2:
-        return top
-    links = [fingerprint_of(found.directory.name, found.directory)]
-    links += [fingerprint_of(a.name, a) for a in found.adapters[:-1]]
-    return f"{top}+{hashlib.sha256(chr(10).join(links).encode()).hexdigest()[:12]}"
+# Besides the weights, the files that change what a folder computes (an adapter's scale, the tokens).
+_DIGESTED = ("config.json", "adapter_config.json", "tokenizer.json", "tokenizer_config.json")
+_HASHES = "file-hashes.json"
 
 
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
@@ -404,20 +397,76 @@ def hub_snapshot(repo_id: str) -> Path:
         ) from exc
 
 
-def fingerprint_of(name: str, directory: Path) -> str:
-    """A stable id of the weights: the source hash for the default, else a hash of the weight files."""
-    meta = directory / _META
-    if meta.is_file():
-        data: dict[str, Any] = json.loads(meta.read_text())
-        if "fingerprint" in data:
-            return str(data["fingerprint"])
-        if "source_sha256" in data:
-            return f"{data['name']}@{data['source_sha256'][:16]}"
+def _file_sha256(path: Path) -> str:
+    """sha256 of one file, remembered by (path, size, mtime) under the cache dir.
+
+    Re-hashing gigabytes of weights on every `Judge.load` is what this saves; a file rewritten in
+    place changes its mtime, so a stale hash is never used. A cache dir that cannot be written only
+    costs the re-hash.
+    """
+    stat = path.stat()
+    where = str(path.resolve())
+    store = cache_dir() / _HASHES
+    try:
+        known: dict[str, Any] = json.loads(store.read_text())
+    except (OSError, ValueError):
+        known = {}
+    entry = known.get(where)
+    if isinstance(entry, list) and entry[:2] == [stat.st_size, stat.st_mtime_ns]:
+        return str(entry[2])
+    digest = _sha256([path])
+    known[where] = [stat.st_size, stat.st_mtime_ns, digest]
+    try:
+        store.parent.mkdir(parents=True, exist_ok=True)
+        tmp = store.with_name(f".{_HASHES}.{os.getpid()}")
+        tmp.write_text(json.dumps(known))
+        os.replace(tmp, store)  # concurrent loads: the last writer wins, a lost entry is re-hashed later
+    except OSError:
+        pass
+    return digest
+
+
+def weights_digest(directory: Path) -> str:
+    """sha256 over a folder's weight files (*.safetensors, else *.bin, a reward head included) and
+    the configs in `_DIGESTED`, by name. Only what is in the folder: see `model_digest` for an adapter."""
     weights = sorted(directory.glob("*.safetensors")) or sorted(directory.glob("*.bin"))
     weights = [w for w in weights if not w.name.startswith(".")]
     if not weights:
         raise ModelNotFoundError(f"{directory} has no *.safetensors or *.bin weight files")
-    return f"{name}@{_sha256(weights)[:16]}"
+    files = sorted([*weights, *(directory / n for n in _DIGESTED if (directory / n).is_file())], key=lambda p: p.name)
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(f"{path.name}\0{_file_sha256(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def adapter_digest(parent: str, adapter: Path) -> str:
+    """One link of a chain: the digest of the adapter in `adapter` merged over weights whose digest is
+    `parent`, so a LoRA judge changes its fingerprint when its base does."""
+    return hashlib.sha256(f"{parent}\n{weights_digest(adapter)}".encode()).hexdigest()
+
+
+def chain_fingerprint(found: Resolved) -> str:
+    """The id shown with verdicts: the name and 16 hex digits of the base's `weights_digest` chained
+    through every adapter merged over it (`adapter_digest` per link, base-most first), so retraining
+    any link of the chain, or swapping the base, changes it. Recorded fingerprints are not trusted."""
+    digest = weights_digest(found.directory)
+    for adapter in found.adapters:
+        digest = adapter_digest(digest, adapter)
+    return f"{found.name}@{digest[:16]}"
+
+
+def fingerprint_of(name: str, directory: Path) -> str:
+    """`chain_fingerprint` of the model in `directory` (a plain folder or a LoRA checkpoint), under `name`."""
+    if read_meta(directory).get("format") != "lora":
+        return f"{name}@{weights_digest(directory)[:16]}"
+    found = resolve(directory)
+    return chain_fingerprint(Resolved(name, found.directory, found.adapters, found.reward))
+
+
+def weights_dtype(device: torch.device) -> str:
+    """The dtype a model's weights load in on `device` (bf16 on CUDA, fp32 elsewhere)."""
+    return "bfloat16" if device.type == "cuda" else "float32"
 
 
 def load(spec: str | os.PathLike[str] | None = None, *, device: str = "auto", eager: bool = False) -> LoadedModel:

@@ -2,8 +2,9 @@
 
 A linear Bradley-Terry head reads the judge model's hidden states (the last token and the mean
 of two layers) at the pointwise answer position of `templates.reward_task`, plus the response's
-length in tokens before truncation (truncation would otherwise hide it). One response per
-forward pass, so a pair costs two short sequences and has no order to be biased by.
+length in tokens before truncation (truncation would otherwise hide it). Each response is read
+alone, so a pair has no order to be biased by; both responses see the same cut of the context.
+Features are fp32 and taken from each row's own positions, so a verdict is the same in any batch.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flame_data import templates
+from flame_data.format import TRUNCATION_MARKER, fit_inputs, render_input, scoring_prefix
 from flame_data.schema import TaskSpec
-from flame_judge.errors import JudgeError, ModelLoadError
+from flame_judge.errors import InputTooLongError, JudgeError, ModelLoadError
+from flame_judge.prompting import TokenizerView, chat_prefix_suffix
 from flame_judge.scoring import GenerativeBackend, LabelQuery, pad_right, plan_batches
 
 if TYPE_CHECKING:
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from flame_judge.loading import LoadedModel
 
 HEAD_FILE = "reward_head.safetensors"
+MIN_RESPONSE_TOKENS = 16  # a response is never cut shorter than this (fit_inputs' floor per field)
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,7 @@ class RewardConfig:
     """What the head reads; stored beside its weights so training and judging read the same thing."""
 
     layers: tuple[int, ...] = (20, 30)  # indices into the model's hidden states (0 = embeddings)
-    max_input_tokens: int = 384
+    max_input_tokens: int = 384  # the budget the head was fitted at; the judge's default reward budget
     length_feature: bool = True  # log1p(response tokens before truncation) as the last feature
 
     def to_json(self) -> dict[str, Any]:
@@ -46,10 +50,12 @@ class RewardConfig:
 
 @dataclass(frozen=True)
 class RewardQuery:
-    """One response as the model sees it, and its full length in tokens (a head feature)."""
+    """One response as the model sees it, its full length in tokens (a head feature), and what was cut."""
 
     query: LabelQuery  # the pointwise rendering, ending at the answer position
     response_tokens: int
+    context_cut: tuple[str, ...] = ()  # context fields cut to fit, the same for both responses of a pair
+    response_cut: bool = False
 
     @property
     def key(self) -> str:
@@ -90,26 +96,87 @@ class RewardHead:
 
 
 class RewardFeatures:
-    """Hidden-state features of single responses, batched by length."""
+    """Hidden-state features of single responses, batched by length, in fp32."""
 
-    def __init__(self, loaded: LoadedModel, config: RewardConfig, *, batch_tokens: int = 16384) -> None:
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        config: RewardConfig,
+        *,
+        max_input_tokens: int | None = None,
+        batch_tokens: int = 16384,
+        max_batch_size: int = 64,
+    ) -> None:
         self.loaded = loaded
         self.config = config
+        self.max_input_tokens = max_input_tokens or config.max_input_tokens
         self.batch_tokens = batch_tokens
-        # Reuses the generative renderer: same truncation, chat wrap and answer position.
-        self._render = GenerativeBackend(loaded, max_input_tokens=config.max_input_tokens)
+        self.max_batch_size = max_batch_size
+        # Reuses the generative renderer's chat wrap, answer position and label tokens.
+        self._render = GenerativeBackend(loaded, max_input_tokens=self.max_input_tokens)
+        self._view = TokenizerView(loaded.tokenizer)
+
+    def _query(self, spec: TaskSpec, inputs: Sequence[tuple[str, str]]) -> LabelQuery:
+        before, after = chat_prefix_suffix(self.loaded.tokenizer)
+        prefix = scoring_prefix(spec)
+        return LabelQuery(render_input(spec, inputs), spec.outputs[0].labels, prefix, before=before, after=after)
+
+    def _size(self, query: LabelQuery) -> int:
+        return len(self._render.model_input(query))
 
     def prepare(self, pairwise: TaskSpec, fields: Sequence[tuple[str, str]]) -> tuple[RewardQuery, RewardQuery]:
-        """Both responses of one pairwise example, in the order they appear in `fields`."""
-        spec = templates.reward_task(pairwise)
-        out = []
-        for inputs in templates.reward_inputs(fields):
-            query = self._render.prepare(spec, inputs)
-            out.append(RewardQuery(query, len(self._render.encode(inputs[-1][1]))))
-        return out[0], out[1]
+        """Both responses of one pairwise example, in the order they appear in `fields`.
 
-    def __call__(self, queries: Sequence[RewardQuery]) -> torch.Tensor:
-        """(len(queries), dim) float32: per layer the answer-position and the mean state, then log1p(tokens)."""
+        The context is cut once for the pair (fitted beside the longer response, so the shorter fits
+        too), then each response is cut to the room left: both responses see exactly the same context.
+        """
+        spec = templates.reward_task(pairwise)
+        views = templates.reward_inputs(fields)
+        lengths = [len(self._view.encode(v[-1][1])) for v in views]
+        longer = views[0] if lengths[0] >= lengths[1] else views[1]
+        before, after = chat_prefix_suffix(self.loaded.tokenizer)
+        prefix = scoring_prefix(spec)
+        wrap = LabelQuery("", spec.outputs[0].labels, prefix, before=before, after=after)  # all but the fields
+        budget = self.max_input_tokens - self._size(wrap)
+        for _ in range(4):
+            context = fit_inputs(spec, longer, max_tokens=budget, tokenizer=self._view)[:-1]
+            cut = tuple(name for (name, value), (_, kept) in zip(longer[:-1], context, strict=True) if value != kept)
+            fitted = [self._fit_response(spec, context, v[-1]) for v in views]
+            over = max(excess for _, _, excess in fitted)
+            if over <= 0:
+                (qa, cut_a, _), (qb, cut_b, _) = fitted
+                return RewardQuery(qa, lengths[0], cut, cut_a), RewardQuery(qb, lengths[1], cut, cut_b)
+            budget -= over  # a response cannot fit beside this context even at its floor: cut the context more
+        raise InputTooLongError(f"task {spec.name!r}: could not fit a response into {self.max_input_tokens} tokens")
+
+    def _fit_response(
+        self, spec: TaskSpec, context: Sequence[tuple[str, str]], response: tuple[str, str]
+    ) -> tuple[LabelQuery, bool, int]:
+        """The query with `response` cut (as `fit_inputs` cuts a value) to fit beside `context`,
+        whether it was cut, and how many tokens it still is over the budget (<= 0: it fits)."""
+        label, value = response
+        query = self._query(spec, (*context, response))
+        excess = self._size(query) - self.max_input_tokens
+        if excess <= 0:
+            return query, False, excess
+        ids = list(self._view.encode(value))
+        keep = len(ids) - excess - len(self._view.encode(TRUNCATION_MARKER))
+        for _ in range(8):
+            if keep < MIN_RESPONSE_TOKENS:
+                return query, True, MIN_RESPONSE_TOKENS - keep
+            query = self._query(spec, (*context, (label, self._view.decode(ids[:keep]).rstrip() + TRUNCATION_MARKER)))
+            excess = self._size(query) - self.max_input_tokens
+            if excess <= 0:
+                return query, True, excess
+            keep -= excess  # tokens merge differently across the cut; cut again, tighter
+        return query, True, max(excess, 1)
+
+    def __call__(self, queries: Sequence[RewardQuery], *, batch_size: int | None = None) -> torch.Tensor:
+        """(len(queries), dim) float32: per layer the answer-position and the mean state, then log1p(tokens).
+
+        `batch_size` = None packs by length to `batch_tokens`; a number takes queries in order, that
+        many at a time. The features do not depend on the batching (fp32, no padding in any sum).
+        """
         import torch
 
         model, device = self.loaded.model, self.loaded.device
@@ -123,10 +190,15 @@ class RewardFeatures:
             return torch.zeros((0, 0), dtype=torch.float32)
         rows: list[torch.Tensor] = [torch.empty(0)] * len(queries)
         body = model.get_decoder()
-        batches = plan_batches([len(e) for e in encoded], batch_tokens=self.batch_tokens, max_batch_size=64)
-        # bf16 autocast on every device: 2.3x faster on CPUs with AMX, and the features a head was
-        # fitted on (on any machine) match the ones it reads at judging time to within bf16 rounding.
-        with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16):
+        if batch_size is None:
+            batches = plan_batches(
+                [len(e) for e in encoded], batch_tokens=self.batch_tokens, max_batch_size=self.max_batch_size
+            )
+        else:
+            batches = [list(range(i, min(i + batch_size, len(queries)))) for i in range(0, len(queries), batch_size)]
+        # fp32 arithmetic (never bf16 autocast): bf16 rounding depends on the batch shape and moved
+        # verdicts by up to 0.03 between a pair judged alone and inside a batch.
+        with torch.inference_mode():
             for batch in batches:
                 ids, mask = pad_right([encoded[i] for i in batch], pad)
                 width = ids.shape[1]
@@ -136,29 +208,45 @@ class RewardFeatures:
                     ).hidden_states
                 except torch.OutOfMemoryError as exc:
                     raise JudgeError(f"out of memory reading {len(batch)} x {width} tokens on {device}") from exc
-                m = mask.to(device).unsqueeze(-1).float()
-                last = torch.tensor([len(encoded[i]) - 1 for i in batch], device=device)
-                parts = []
-                for layer in self.config.layers:
-                    h = states[layer].float()
-                    parts.append(h[torch.arange(len(batch), device=device), last])
-                    parts.append((h * m).sum(1) / m.sum(1))
-                if self.config.length_feature:
-                    tokens = [[math.log1p(queries[i].response_tokens)] for i in batch]
-                    parts.append(torch.tensor(tokens, device=device))
-                feats = torch.cat(parts, dim=1).cpu()
                 for row, i in enumerate(batch):
-                    rows[i] = feats[row]
+                    rows[i] = self._row(states, row, len(encoded[i]), queries[i].response_tokens)
         return torch.stack(rows)
+
+    def _row(self, states: Sequence[torch.Tensor], row: int, length: int, response_tokens: int) -> torch.Tensor:
+        """One response's features from its own positions only, so padding never enters the sums."""
+        import torch
+
+        parts = []
+        for layer in self.config.layers:
+            h = states[layer][row, :length].float()
+            parts.append(h[-1])
+            parts.append(h.mean(0))
+        if self.config.length_feature:
+            parts.append(torch.tensor([math.log1p(response_tokens)], dtype=torch.float32, device=states[0].device))
+        return torch.cat(parts).cpu()
 
 
 class RewardBackend:
     """Rewards for single responses: features from the judge model, then the head (read on first use)."""
 
-    def __init__(self, loaded: LoadedModel, reward: tuple[RewardConfig, Path], *, batch_tokens: int = 16384) -> None:
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        reward: tuple[RewardConfig, Path],
+        *,
+        max_input_tokens: int | None = None,
+        batch_tokens: int = 16384,
+    ) -> None:
         self.config, self.path = reward
-        self.features = RewardFeatures(loaded, self.config, batch_tokens=batch_tokens)
+        self.features = RewardFeatures(
+            loaded, self.config, max_input_tokens=max_input_tokens, batch_tokens=batch_tokens
+        )
         self._head: RewardHead | None = None
+
+    @property
+    def max_input_tokens(self) -> int:
+        """The token budget of each response's input (default: the one the head was fitted at)."""
+        return self.features.max_input_tokens
 
     @property
     def head(self) -> RewardHead:
@@ -172,11 +260,11 @@ class RewardBackend:
     def prepare(self, pairwise: TaskSpec, fields: Sequence[tuple[str, str]]) -> tuple[RewardQuery, RewardQuery]:
         return self.features.prepare(pairwise, fields)
 
-    def score(self, queries: Sequence[RewardQuery]) -> list[float]:
+    def score(self, queries: Sequence[RewardQuery], *, batch_size: int | None = None) -> list[float]:
         if not queries:
             return []
         head = self.head
-        feats = self.features(queries)
+        feats = self.features(queries, batch_size=batch_size)
         if feats.shape[1] != head.weight.shape[0]:
             raise JudgeError(f"reward head expects {head.weight.shape[0]} features, the model gives {feats.shape[1]}")
         return [float(r) for r in head(feats)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -32,6 +32,7 @@ class LabelQuery:
     prefix: str  # the target text the label follows, e.g. "EVALUATION:\nanswer:"
     before: str = field(kw_only=True)
     after: str = field(kw_only=True)
+    truncated: tuple[str, ...] = field(default=(), kw_only=True)  # the input fields cut to fit the budget, by name
 
     @property
     def text(self) -> str:
@@ -127,7 +128,8 @@ class GenerativeBackend:
             query = LabelQuery(render_input(spec, fitted), labels, prefix, before=before, after=after)
             excess = len(self.model_input(query)) - self.max_input_tokens
             if excess <= 0:
-                return query
+                cut = tuple(name for (name, value), (_, kept) in zip(inputs, fitted, strict=True) if value != kept)
+                return replace(query, truncated=cut) if cut else query
             budget -= excess  # tokens merged differently across the joins; fit again, tighter
         raise InputTooLongError(f"task {spec.name!r}: could not fit the input into {self.max_input_tokens} tokens")
 

@@ -18,11 +18,11 @@ def frozen_mapping(values: Mapping[str, float]) -> Mapping[str, float]:
 class PairwiseVerdict:
     """Which of two responses is better.
 
-    `kind` "generative": from both presentation orders; `prob_a` = mean(`prob_a_first`,
-    `prob_a_second`): P(A better) when A is shown first, and 1 - P(B better) when B is shown first;
-    `order_consistent` says both orders picked the same side. `kind` "reward": each response is
-    scored alone by the reward head and `prob_a` = sigmoid(r_A - r_B); there is no order, so
-    `prob_a_first == prob_a_second == prob_a` and `order_consistent` is True by construction.
+    A generative judge reads both presentation orders: `prob_a` = mean(`prob_a_first`,
+    `prob_a_second`), P(A better) when A is shown first and 1 - P(B better) when B is shown first;
+    `order_consistent` says both orders picked the same side. A reward judge (`kind == "reward"`)
+    scores each response alone and compares the rewards, so it has no order: both fields hold the
+    same P(A better) and `order_consistent` is true by construction (unless P is exactly 0.5).
     """
 
     winner: Literal["A", "B", "tie"]
@@ -37,6 +37,7 @@ class PairwiseVerdict:
     fingerprint: str
     kind: JudgeKind
     cached: bool
+    truncated: tuple[str, ...] = ()  # input fields cut to fit the judge's token budget ("response A", ...)
 
     @property
     def prob_b(self) -> float:
@@ -66,6 +67,7 @@ class PointwiseVerdict:
     fingerprint: str
     kind: JudgeKind
     cached: bool
+    truncated: tuple[str, ...] = ()  # input fields cut to fit the judge's token budget
 
     @property
     def most_likely(self) -> int:
@@ -85,6 +87,7 @@ class ClassificationVerdict:
     fingerprint: str = ""
     kind: JudgeKind = "generative"
     cached: bool = False
+    truncated: tuple[str, ...] = ()  # input fields cut to fit the judge's token budget
 
     @property
     def confidence(self) -> float:

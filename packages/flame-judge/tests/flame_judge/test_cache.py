@@ -15,11 +15,12 @@ AS_ROOT = pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reaso
 
 def test_round_trip_and_key_depends_on_every_part(tmp_path):
     cache = JudgmentCache(tmp_path / "c.sqlite")
-    key = cache_key("m@1", "generative", "text", ["A", "B"])
-    assert key != cache_key("m@2", "generative", "text", ["A", "B"])
-    assert key != cache_key("m@1", "reward", "text", ["A", "B"])
-    assert key != cache_key("m@1", "generative", "text ", ["A", "B"])
-    assert key != cache_key("m@1", "generative", "text", ["B", "A"])
+    n = "cpu/float32/scoring-v2"
+    key = cache_key("m@1", "generative", "text", ["A", "B"], numerics=n)
+    assert key != cache_key("m@2", "generative", "text", ["A", "B"], numerics=n)
+    assert key != cache_key("m@1", "reward", "text", ["A", "B"], numerics=n)
+    assert key != cache_key("m@1", "generative", "text ", ["A", "B"], numerics=n)
+    assert key != cache_key("m@1", "generative", "text", ["B", "A"], numerics=n)
     cache.put_many({key: [-0.1, -2.5]}, fingerprint="m@1")
     assert cache.get_many([key, "missing"]) == {key: [-0.1, -2.5]}
     cache.close()

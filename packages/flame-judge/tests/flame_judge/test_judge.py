@@ -88,6 +88,7 @@ def test_long_inputs_are_truncated_not_dropped(real_judge: Judge):
     essay = "The history of pasta is long and varied. " * 200
     v = short.pairwise("Summarize.", essay, "Pasta is old.")
     assert 0 < v.prob_a < 1
+    assert v.truncated == ("response A",)  # named after the request's fields in both orders
     query = short.backend.prepare(*_pairwise_spec_inputs("Summarize.", essay, "Pasta is old."))
     assert "[...]" in query.text
     assert "response B: Pasta is old." in query.text

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from flame_judge import ModelNotFoundError
-from flame_judge.loading import default_gguf_path, fingerprint_of, resolve
+from flame_judge.loading import adapter_digest, default_gguf_path, fingerprint_of, resolve, weights_digest
 
 
 def test_default_gguf_is_found_without_importing_llm():
@@ -46,7 +46,10 @@ def test_the_default_is_the_shipped_judge_and_the_base_stays_selectable():
     assert resolve("base").adapter is None
     meta = json.loads((SHIPPED / "flame-smol" / "flame.json").read_text())
     assert default.adapter is not None
-    assert fingerprint_of(default.name, default.adapter) == meta["fingerprint"]
+    # The shown fingerprint is computed from the base and the adapter, never read from flame.json.
+    shown = fingerprint_of(default.name, default.adapter)
+    assert shown == f"flame-smol@{adapter_digest(weights_digest(default.directory), default.adapter)[:16]}"
+    assert shown != meta["fingerprint"]
 
 
 def test_the_shipped_judge_stays_compact():

@@ -18,6 +18,7 @@ def build(
     *,
     device: str = "auto",
     max_input_tokens: int = 2048,
+    reward_max_input_tokens: int | None = None,
     batch_tokens: int = 16384,
     eager: bool = False,
     options: dict[str, Any] | None = None,
@@ -56,7 +57,10 @@ def build(
             )
         from flame_judge.reward import RewardBackend
 
-        reward = RewardBackend(loaded, loaded.reward, batch_tokens=batch_tokens)
+        # None: the budget the head was fitted at (recorded beside it).
+        reward = RewardBackend(
+            loaded, loaded.reward, max_input_tokens=reward_max_input_tokens, batch_tokens=batch_tokens
+        )
     return backend, reward
 
 

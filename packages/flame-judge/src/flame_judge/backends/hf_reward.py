@@ -26,6 +26,8 @@ class ResponseQuery:
     """One response as the reward model reads it: token ids ending at the token its score is read at."""
 
     ids: tuple[int, ...]
+    context_cut: tuple[str, ...] = ()  # request fields cut to fit the budget (named in the verdict)
+    response_cut: bool = False
 
     @property
     def key(self) -> str:  # the judgment cache's text for this query
@@ -40,12 +42,18 @@ def conversation_ids(tokenizer: Any, prompt: str, response: str, *, max_tokens: 
     """Token ids of (user: prompt, assistant: response) through the chat template, truncated to
     `max_tokens` (the response's end, then the prompt's, is cut first), with trailing pad tokens dropped
     so the last token is where every engine reads the score (transformers reads the last non-pad token)."""
+    return fit_conversation(tokenizer, prompt, response, max_tokens=max_tokens)[0]
+
+
+def fit_conversation(tokenizer: Any, prompt: str, response: str, *, max_tokens: int) -> tuple[list[int], bool, bool]:
+    """`conversation_ids`, and whether the prompt and the response were cut."""
     prompt_ids, response_ids = _ids(tokenizer, prompt), _ids(tokenizer, response)
+    full_prompt, full_response = len(prompt_ids), len(response_ids)
     for _ in range(8):
         ids = _render(tokenizer, tokenizer.decode(prompt_ids), tokenizer.decode(response_ids))
         excess = len(ids) - max_tokens
         if excess <= 0:
-            return ids
+            return ids, len(prompt_ids) < full_prompt, len(response_ids) < full_response
         # Cut the longer part first; keep at least a little of each.
         if len(response_ids) >= len(prompt_ids):
             response_ids = response_ids[: max(8, len(response_ids) - excess)]
@@ -91,9 +99,12 @@ class HFRewardJudge:
         out = []
         for inputs in templates.reward_inputs(fields):
             prompt = "\n\n".join(value for _, value in inputs[:-1])
-            ids = conversation_ids(self.tokenizer, prompt, inputs[-1][1], max_tokens=self.max_input_tokens)
-            out.append(ResponseQuery(tuple(ids)))
+            ids, prompt_cut, response_cut = fit_conversation(
+                self.tokenizer, prompt, inputs[-1][1], max_tokens=self.max_input_tokens
+            )
+            context = tuple(name for name, _ in inputs[:-1]) if prompt_cut else ()
+            out.append(ResponseQuery(tuple(ids), context, response_cut))
         return out[0], out[1]
 
-    def score(self, queries: Sequence[ResponseQuery]) -> list[float]:
-        return self.engine.rewards([q.ids for q in queries])
+    def score(self, queries: Sequence[ResponseQuery], *, batch_size: int | None = None) -> list[float]:
+        return self.engine.rewards([q.ids for q in queries], batch_size=batch_size)
