@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from flame_data import templates
 from flame_judge import ClassificationRequest, PairwiseRequest, PointwiseRequest
 from flame_judge.judge import Judge
+from flame_judge.reward import RewardBackend
 
 # Mixed lengths, so a batch pads most of its rows.
 SHORT, LONG = "Paris.", "The capital of France is Paris, on the Seine; it has been the capital since 987. " * 4
@@ -78,14 +79,14 @@ def answers_that_differ_late() -> tuple[str, str]:
 def test_the_reward_budget_is_the_judges_and_its_cuts_are_named(judge: Judge):
     a, b = answers_that_differ_late()
     spec, fields = templates.pairwise_task(None), templates.pairwise_inputs("What did the committee decide?", a, b)
-    assert judge.reward is not None
+    assert isinstance(judge.reward, RewardBackend)
     assert judge.reward.max_input_tokens == judge.reward.config.max_input_tokens == 384  # fitted there
     qa, qb = judge.reward.prepare(spec, fields)
     assert qa.query.text == qb.query.text  # what differs lies past the budget (only the length feature tells)
     cut = judge.pairwise("What did the committee decide?", a, b)
     assert cut.truncated == ("response A", "response B")  # ... and the verdict says so
     with Judge.load(cache=False, max_input_tokens=1024) as wide:
-        assert wide.reward is not None
+        assert isinstance(wide.reward, RewardBackend)
         assert wide.reward.max_input_tokens == 1024
         wa, wb = wide.reward.prepare(spec, fields)
         assert wa.query.text != wb.query.text
@@ -105,7 +106,7 @@ def context_of(text: str) -> str:
     b=st.integers(min_value=1, max_value=400),
 )
 def test_both_responses_of_a_pair_see_the_same_context(judge: Judge, prompt: int, a: int, b: int):
-    assert judge.reward is not None
+    assert isinstance(judge.reward, RewardBackend)
     fields = templates.pairwise_inputs("Why? " + "Tell me more. " * prompt, "yes " * a, "no " * b)
     qa, qb = judge.reward.prepare(templates.pairwise_task(None), fields)
     assert context_of(qa.query.text) == context_of(qb.query.text)
