@@ -175,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # what provenance records as the command
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

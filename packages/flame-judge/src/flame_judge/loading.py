@@ -345,21 +345,26 @@ def _resolve(text: str, path: Path | None, chain: tuple[Path, ...]) -> Resolved:
             raise ModelNotFoundError(f"{path} is a LoRA checkpoint without adapter_model.safetensors")
         known = ALIASES.get(base, base) in (BASE_MODEL, DEFAULT_JUDGE)
         below = _resolve(base, None if known else _locate_base(base, path), (*chain, real))
-        name = meta.get("name") or real.name
-        return Resolved(name, below.directory, (*below.adapters, real), _reward_head(path, meta))
+        return Resolved(_name(meta, real), below.directory, (*below.adapters, real), _reward_head(path, meta))
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise ModelNotFoundError(
                 f"{path} is a directory but has no config.json; point at a Hugging Face model directory "
                 "or a flame checkpoint"
             )
-        return Resolved(real.name, real, reward=_reward_head(path, meta))
+        return Resolved(_name(meta, real), real, reward=_reward_head(path, meta))
     if _HUB_ID.fullmatch(text) and not path.exists():
         return _resolve(str(hub_snapshot(text)), None, chain)
     raise ModelNotFoundError(
         f"model {text!r} is neither a known name ({', '.join(known_models())}), a local directory, "
         "nor a Hugging Face hub id (org/name)"
     )
+
+
+def _name(meta: dict[str, Any], folder: Path) -> str:
+    """The name a folder's verdicts carry: `name` in its flame.json, else the folder's name."""
+    name = meta.get("name")
+    return name if isinstance(name, str) and name else folder.name
 
 
 # Besides the weights, the files that change what a folder computes (an adapter's scale, the tokens).

@@ -97,7 +97,7 @@ def _reward_features(args: argparse.Namespace) -> int:
         "per_task": args.per_task,
         "seed": args.seed,
         "pairs": len(pairs),
-        "extracted_by": command_line(),
+        "extracted_by": command_line(args.argv),
     }
     tasks = len({p.task for p in pairs})
     print(f"{len(pairs)} pairs from {tasks} pairwise tasks of {args.mixture} ({args.split})")
@@ -117,6 +117,7 @@ def _reward_fit(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from flame_train.outdir import check_output
+    from flame_train.provenance import command_line
     from flame_train.reward import fit_head, judge_meta, read_features, write_judge
 
     judge_meta(Path(args.judge))  # a wrong --judge or --out fails before any work
@@ -138,6 +139,7 @@ def _reward_fit(args: argparse.Namespace) -> int:
         dev=dev,
         overwrite=args.overwrite,
         log=_say,
+        command=command_line(args.argv),
     )
     meta = json.loads((out / "flame.json").read_text())
     print(f"kept L2 {result.l2:g} (dev accuracy {result.dev_accuracy:.3f}); wrote {meta['fingerprint']} to {out}")
@@ -207,9 +209,16 @@ def _encode(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from flame_train.export import export_checkpoint
+    from flame_train.provenance import command_line
 
     out = export_checkpoint(
-        args.checkpoint, args.out, name=args.name, dtype=args.dtype, overwrite=args.overwrite, log=_say
+        args.checkpoint,
+        args.out,
+        name=args.name,
+        dtype=args.dtype,
+        overwrite=args.overwrite,
+        log=_say,
+        command=command_line(args.argv),
     )
     size = sum(f.stat().st_size for f in out.iterdir())
     print(json.dumps({"judge": str(out), "bytes": size}))

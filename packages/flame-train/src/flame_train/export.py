@@ -27,8 +27,12 @@ def export_checkpoint(
     dtype: str = "float16",
     overwrite: bool = False,
     log: Callable[[str], object] = print,
+    command: str | None = None,
 ) -> Path:
-    """Write the judge to `out`; a non-empty `out` that is not a flame output needs `overwrite`."""
+    """Write the judge to `out`; a non-empty `out` that is not a flame output needs `overwrite`.
+
+    `command` is recorded as `exported_by` (default: this process's `flame ...` command line).
+    """
     import torch
     from safetensors.torch import load_file, save_file
 
@@ -67,7 +71,7 @@ def export_checkpoint(
             "provenance": {
                 "mixture": describe_mixture(config.get("mixture")),
                 "encoded": describe_file(config.get("encoded")),
-                "exported_by": command_line(),
+                "exported_by": command or command_line(),
             },
         }
         (tmp / "flame.json").write_text(json.dumps(exported, indent=2) + "\n")

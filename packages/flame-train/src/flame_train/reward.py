@@ -251,6 +251,7 @@ def write_judge(
     dev: FeatureSet | None = None,
     overwrite: bool = False,
     log: Callable[[str], object] = print,
+    command: str | None = None,
 ) -> Path:
     """Copy the judge at `source` to `out` with the head beside it and a fingerprint over both.
 
@@ -285,7 +286,7 @@ def write_judge(
             "provenance": {
                 "train_pairs": train.provenance,
                 "dev_pairs": dev.provenance if dev is not None else None,
-                "fitted_by": command_line(),
+                "fitted_by": command or command_line(),
             },
         }
         (tmp / "flame.json").write_text(json.dumps(meta, indent=2) + "\n")

@@ -174,6 +174,7 @@ class Trainer:
         digest = hashlib.sha256(b"".join(w.read_bytes() for w in files)).hexdigest()[:16]
         meta: dict[str, Any] = {
             "format": "lora" if lora else "full",
+            "name": f"{self.out.name}-{target.name}",  # the fingerprint's first part when it loads
             "base": base_reference(self.base_spec, target) if lora else None,
             "fingerprint": f"{self.out.name}-{target.name}@{digest}",
             "step": self.step,

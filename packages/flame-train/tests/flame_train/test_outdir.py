@@ -10,6 +10,7 @@ import torch
 from safetensors.torch import save_file
 
 from flame_data.cli import main
+from flame_judge.loading import fingerprint_of
 from flame_judge.reward import RewardConfig, RewardHead
 from flame_train.errors import OutputExistsError
 from flame_train.reward import FeatureSet, FitResult, write_judge
@@ -99,15 +100,18 @@ def test_a_failed_write_keeps_the_old_output(tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt", "judge"]
 
 
-def _features() -> FeatureSet:
+def _features(source: Path) -> FeatureSet:
+    """Features as `flame reward features` reads them from `source` (its fingerprint, as it loads)."""
     a, b = torch.randn(4, 3), torch.randn(4, 3)
-    manifest = {"fingerprint": "m@0", "config": {"layers": [1], "max_input_tokens": 64}}
+    fingerprint = fingerprint_of(source.resolve().name, source)
+    manifest = {"fingerprint": fingerprint, "config": {"layers": [1], "max_input_tokens": 64}}
     return FeatureSet(a, b, torch.tensor([1.0, 0.0, 1.0, 0.0], dtype=torch.float64), ["t"] * 4, manifest)
 
 
 def _source_judge(folder: Path) -> Path:
+    """A LoRA judge over the real base model (recorded fingerprints are not trusted: it is computed)."""
     folder.mkdir()
-    (folder / "flame.json").write_text(json.dumps({"format": "lora", "fingerprint": "m@0"}))
+    (folder / "flame.json").write_text(json.dumps({"format": "lora", "base": "smollm2-135m-instruct"}))
     save_file({"w": torch.zeros(1)}, str(folder / "adapter_model.safetensors"))
     return folder
 
@@ -117,12 +121,12 @@ def test_write_judge_refuses_a_folder_of_other_files(tmp_path: Path):
     fit = FitResult(1.0, 0.5, 0.5, 0.7, {})
     source, out = _source_judge(tmp_path / "src"), _user_folder(tmp_path / "mine")
     with pytest.raises(OutputExistsError, match="not a flame output"):
-        write_judge(head, fit, _features(), source, out, name="rm")
+        write_judge(head, fit, _features(source), source, out, name="rm")
     assert (out / "notes.txt").is_file()
     with pytest.raises(OutputExistsError, match="overlaps the input"):
-        write_judge(head, fit, _features(), source, source, name="rm", overwrite=True)
+        write_judge(head, fit, _features(source), source, source, name="rm", overwrite=True)
     said: list[str] = []
-    write_judge(head, fit, _features(), source, out, name="rm", overwrite=True, log=said.append)
+    write_judge(head, fit, _features(source), source, out, name="rm", overwrite=True, log=said.append)
     assert "notes.txt" in said[0]
     assert (out / "reward_head.safetensors").is_file()
     assert not (out / "notes.txt").exists()

@@ -66,7 +66,7 @@ def test_server_down():
     result = pytester.runpytest_subprocess("--flame-no-cache", "-p", "no:cacheprovider")
     result.assert_outcomes(errors=3)
     result.stdout.no_fnmatch_line("*FAILED*")
-    result.stdout.fnmatch_lines(["*bad_json/flame.json is not valid JSON*"])
+    result.stdout.fnmatch_lines(["*bad_json/flame.json line 1 column 20: not valid JSON*"])
     result.stdout.fnmatch_lines(["*cannot read the LoRA adapter in */bad_weights*"])
     result.stdout.fnmatch_lines(["*could not be loaded*http://127.0.0.1:9/v1*"])
 
