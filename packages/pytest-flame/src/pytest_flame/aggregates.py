@@ -70,6 +70,41 @@ def _source(answers: Sequence[Any]) -> str:
     return sources.pop() if len(sources) == 1 else "mixed"
 
 
+def _record(
+    session: Any,
+    assertion: str,
+    answers: Sequence[Any],
+    *,
+    passed: bool,
+    value: float,
+    threshold: float,
+    criteria: str | None,
+    seconds: float,
+    details: dict[str, Any],
+    entries: list[Any],
+) -> None:
+    """One Judgment for an aggregate assertion over `answers`, with each case's lock entry."""
+    item = session.current
+    session.record(
+        Judgment(
+            nodeid=item.nodeid if item is not None else "",
+            assertion=assertion,
+            passed=passed,
+            value=value,
+            threshold=threshold,
+            criteria=criteria,
+            model=answers[0].verdict.fingerprint,
+            cached=all(a.source != "computed" for a in answers),
+            seconds=seconds,
+            details=details,
+            source=_source(answers),
+            new=sum(a.new for a in answers),
+            from_lock=sum(a.source == "lock" for a in answers),
+        ),
+        entries,
+    )
+
+
 def assert_win_rate(
     cases: Sequence[tuple[str, str, str]], *, at_least: float, confidence: float = 0.95, criteria: str | None = None
 ) -> WinRate:
@@ -110,32 +145,25 @@ def assert_win_rate(
         }
         for v, c, a in zip(verdicts, credits, answers, strict=True)
     ]
-    item = session.current
-    session.record(
-        Judgment(
-            nodeid=item.nodeid if item is not None else "",
-            assertion="assert_win_rate",
-            passed=passed,
-            value=low,
-            threshold=bar,
-            criteria=criteria,
-            model=verdicts[0].fingerprint,
-            cached=all(a.source != "computed" for a in answers),
-            seconds=clock.seconds,
-            details={
-                "rate": rate,
-                "interval": [low, high],
-                "interval_method": "wilson",
-                "confidence": level,
-                "n": len(credits),
-                "ties": sum(c == 0.5 for c in credits),
-                "cases": table,
-            },
-            source=_source(answers),
-            new=sum(a.new for a in answers),
-            from_lock=sum(a.source == "lock" for a in answers),
-        ),
-        [finish(a.entry, threshold=0.5, passed=c == 1.0) for a, c in zip(answers, credits, strict=True)],
+    _record(
+        session,
+        "assert_win_rate",
+        answers,
+        passed=passed,
+        value=low,
+        threshold=bar,
+        criteria=criteria,
+        seconds=clock.seconds,
+        details={
+            "rate": rate,
+            "interval": [low, high],
+            "interval_method": "wilson",
+            "confidence": level,
+            "n": len(credits),
+            "ties": sum(c == 0.5 for c in credits),
+            "cases": table,
+        },
+        entries=[finish(a.entry, threshold=0.5, passed=c == 1.0) for a, c in zip(answers, credits, strict=True)],
     )
     if not passed:
         ties = sum(c == 0.5 for c in credits)
@@ -182,34 +210,27 @@ def assert_mean_score(
     mean = sum(scores) / len(scores)
     low, high = t_interval(scores, confidence=level)
     passed = low >= bar
-    item = session.current
-    session.record(
-        Judgment(
-            nodeid=item.nodeid if item is not None else "",
-            assertion="assert_mean_score",
-            passed=passed,
-            value=low,
-            threshold=bar,
-            criteria=criteria,
-            model=verdicts[0].fingerprint,
-            cached=all(a.source != "computed" for a in answers),
-            seconds=clock.seconds,
-            details={
-                "mean": mean,
-                "interval": [low, high],
-                "interval_method": "student-t",
-                "confidence": level,
-                "n": len(scores),
-                "cases": [
-                    {"prompt": v.prompt, "response": v.response, "score": v.score, "source": a.source}
-                    for v, a in zip(verdicts, answers, strict=True)
-                ],
-            },
-            source=_source(answers),
-            new=sum(a.new for a in answers),
-            from_lock=sum(a.source == "lock" for a in answers),
-        ),
-        [finish(a.entry, threshold=None, passed=None) for a in answers],
+    _record(
+        session,
+        "assert_mean_score",
+        answers,
+        passed=passed,
+        value=low,
+        threshold=bar,
+        criteria=criteria,
+        seconds=clock.seconds,
+        details={
+            "mean": mean,
+            "interval": [low, high],
+            "interval_method": "student-t",
+            "confidence": level,
+            "n": len(scores),
+            "cases": [
+                {"prompt": v.prompt, "response": v.response, "score": v.score, "source": a.source}
+                for v, a in zip(verdicts, answers, strict=True)
+            ],
+        },
+        entries=[finish(a.entry, threshold=None, passed=None) for a in answers],
     )
     if not passed:
         worst = sorted(range(len(verdicts)), key=lambda i: scores[i])[:WORST]
