@@ -73,6 +73,42 @@ def reward_model(arch: str = "llama", *, hidden: int = 16) -> Any:
     return model.eval()
 
 
+def llama(
+    directory: Path,
+    *,
+    hidden: int = 64,
+    layers: int = 2,
+    heads: int = 4,
+    kv_heads: int = 2,
+    tie: bool = True,
+    seed: int = 0,
+) -> Path:
+    """A random Llama causal LM with the default base's full tokenizer, saved in `directory`: big
+    enough to train and judge in seconds on a CPU, the same weights for the same arguments."""
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from flame_judge.loading import converted_base_dir
+
+    tokenizer = AutoTokenizer.from_pretrained(str(converted_base_dir()))
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=kv_heads,
+        max_position_embeddings=1024,
+        tie_word_embeddings=tie,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+    )
+    torch.manual_seed(seed)
+    LlamaForCausalLM(config).save_pretrained(str(directory), safe_serialization=True)
+    tokenizer.save_pretrained(str(directory))
+    return directory
+
+
 def save(model: Any, directory: Path) -> Path:
     from flame_judge.loading import converted_base_dir
 

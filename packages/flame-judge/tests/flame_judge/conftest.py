@@ -32,25 +32,9 @@ def data_dir_env() -> str:
 @pytest.fixture(scope="session")
 def tiny_backend(tmp_path_factory: pytest.TempPathFactory):
     """A GenerativeBackend over a 2-layer random Llama with the default model's tokenizer (fast, CPU)."""
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    from flame_judge.loading import load, resolve
+    from flame_judge.loading import load
     from flame_judge.scoring import GenerativeBackend
+    from flame_judge.tiny_models import llama
 
-    tokenizer = AutoTokenizer.from_pretrained(str(resolve("base").directory))
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=1024,
-        tie_word_embeddings=True,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    torch.manual_seed(0)
-    out = tmp_path_factory.mktemp("tiny-llama")
-    LlamaForCausalLM(config).save_pretrained(str(out), safe_serialization=True)
-    tokenizer.save_pretrained(str(out))
+    out = llama(tmp_path_factory.mktemp("tiny-llama"))
     return GenerativeBackend(load(out, device="cpu", eager=True), max_input_tokens=512)

@@ -112,27 +112,11 @@ def test_a_bad_candidates_row_names_its_line(tmp_path: Path):
 
 def test_generated_pools_come_from_the_model(problems, tmp_path: Path):
     """`--generate N`: N sampled programs per problem from a loaded model (a tiny random one here)."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    from flame_judge.loading import load, resolve
+    from flame_judge.loading import load
     from flame_judge.rerank import generate_candidates
+    from flame_judge.tiny_models import llama
 
-    tokenizer = AutoTokenizer.from_pretrained(str(resolve(None).directory))
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        max_position_embeddings=1024,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-    )
-    torch.manual_seed(0)
-    LlamaForCausalLM(config).save_pretrained(str(tmp_path / "tiny"))
-    tokenizer.save_pretrained(str(tmp_path / "tiny"))
+    llama(tmp_path / "tiny", hidden=32, layers=1, heads=2, kv_heads=1, tie=False)
     loaded = load(str(tmp_path / "tiny"), device="cpu")
     samples = generate_candidates(loaded, problems[:2], 3, max_new_tokens=6)
     assert sorted(samples) == ["HumanEval/0", "HumanEval/1"]
