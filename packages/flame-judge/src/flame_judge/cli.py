@@ -139,14 +139,10 @@ def register_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def _run_eval(args: argparse.Namespace) -> int:
     from flame_judge.benchmark import (
-        baseline_longer,
-        baseline_random,
-        judge_items,
         load_jsonl_items,
         load_mixture_items,
     )
     from flame_judge.eval_report import markdown, write
-    from flame_judge.judge import Judge
 
     if args.mode == "rerank":
         return _run_rerank(args)
@@ -170,6 +166,21 @@ def _run_eval(args: argparse.Namespace) -> int:
         items += more
     if not items:
         raise JudgeError("no items to evaluate")
+    runs = _judged_runs(args, items)
+    from flame_judge.eval_report import build_report
+
+    report = build_report(items, runs)
+    written = write(report, args.out)
+    print(markdown(report))
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _judged_runs(args: argparse.Namespace, items: Sequence[Any]) -> list[Any]:
+    """The judge's run over `items`, then the zero-shot baseline model's, longer-wins and random."""
+    from flame_judge.benchmark import baseline_longer, baseline_random, judge_items
+    from flame_judge.judge import Judge
+
     cache: bool | str = False if args.no_cache else (args.cache or True)
     runs = []
     with Judge.load(args.model, device=args.device, cache=cache, max_input_tokens=args.max_input_tokens) as judge:
@@ -183,20 +194,11 @@ def _run_eval(args: argparse.Namespace) -> int:
                 print(f"note: {base.name} is the evaluated model, so it is its own zero-shot baseline", file=sys.stderr)
             else:
                 runs.append(judge_items(base, items, name=f"zero-shot {base.name}"))
-    runs += [baseline_longer(items), baseline_random(items)]
-    from flame_judge.eval_report import build_report
-
-    report = build_report(items, runs)
-    written = write(report, args.out)
-    print(markdown(report))
-    print("wrote " + ", ".join(str(p) for p in written))
-    return 0
+    return [*runs, baseline_longer(items), baseline_random(items)]
 
 
 def _run_robustness(args: argparse.Namespace) -> int:
     from flame_data.constructed import read_split
-    from flame_judge.benchmark import baseline_longer, baseline_random, judge_items
-    from flame_judge.judge import Judge
     from flame_judge.robustness import build_suites, markdown, suite_table, write
 
     if not args.mixture:
@@ -204,18 +206,7 @@ def _run_robustness(args: argparse.Namespace) -> int:
     items = build_suites(read_split(args.mixture, args.split), per_suite=args.per_suite)
     if not items:
         raise JudgeError(f"the {args.split} split of {args.mixture} gave no robustness pairs")
-    cache: bool | str = False if args.no_cache else (args.cache or True)
-    runs = []
-    with Judge.load(args.model, device=args.device, cache=cache, max_input_tokens=args.max_input_tokens) as judge:
-        evaluated = judge.fingerprint
-        runs.append(judge_items(judge, items, name=judge.name))
-    if args.baseline_model != "none":
-        with Judge.load(
-            args.baseline_model, device=args.device, cache=cache, max_input_tokens=args.max_input_tokens
-        ) as base:
-            if base.fingerprint != evaluated:
-                runs.append(judge_items(base, items, name=f"zero-shot {base.name}"))
-    runs += [baseline_longer(items), baseline_random(items)]
+    runs = _judged_runs(args, items)
     table = suite_table(items, runs)
     written = write(table, args.out, split=args.split)
     print(markdown(table, split=args.split))
