@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from flame_data import templates
 from flame_data.format import TRUNCATION_MARKER, fit_inputs, render_input, scoring_prefix
 from flame_data.schema import TaskSpec
-from flame_judge.backends.prefix import plan_group_batches, prefix_groups, run_groups
+from flame_judge.backends.prefix import plan_group_batches, prefix_groups, run_groups, sharing_works
 from flame_judge.errors import InputTooLongError, JudgeError, ModelLoadError
 from flame_judge.prompting import TokenizerView, chat_prefix_suffix
 from flame_judge.scoring import GenerativeBackend, LabelQuery, pad_right, plan_batches
@@ -115,6 +115,7 @@ class RewardFeatures:
         self.batch_tokens = batch_tokens
         self.max_batch_size = max_batch_size
         self.share_prefixes = share_prefixes  # run the context both responses share once (exact; see prefix.py)
+        self._shares: bool | None = None  # sharing_works(model), probed on first use
         # Reuses the generative renderer's chat wrap, answer position and label tokens.
         self._render = GenerativeBackend(loaded, max_input_tokens=self.max_input_tokens)
         self._view = TokenizerView(loaded.tokenizer)
@@ -195,7 +196,10 @@ class RewardFeatures:
         body, layers = model.get_decoder(), self.config.layers
         # Both responses of a pair share the wrapped context: it runs once, each response after it
         # from its KV cache (flame_judge.backends.prefix); rows sharing nothing run whole.
-        groups, alone = prefix_groups(encoded) if self.share_prefixes else ([], list(range(len(encoded))))
+        if self.share_prefixes and self._shares is None:
+            self._shares = sharing_works(body, device, pad=pad)
+        share = self.share_prefixes and self._shares
+        groups, alone = prefix_groups(encoded) if share else ([], list(range(len(encoded))))
         cap = batch_size or self.max_batch_size
         budget = None if batch_size is not None else self.batch_tokens
         lengths = [len(encoded[i]) for i in alone]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from flame_data import templates
 from flame_judge import Judge, PairwiseRequest
-from flame_judge.backends.prefix import plan_group_batches, prefix_groups
+from flame_judge.backends.prefix import plan_group_batches, prefix_groups, sharing_works
 from flame_judge.backends.transformers import TransformersEngine
 from flame_judge.loading import load
 from flame_judge.scoring import GenerativeBackend
@@ -97,8 +97,20 @@ def test_shared_prefix_scoring_matches_whole_rows(arch, tmp_path):
     ):
         for g, w in zip(got, want, strict=True):
             assert g == pytest.approx(w, abs=2e-4)
+    assert shared._sharing()  # the probe passed: the shared path is what ran
     a, b = shared.label_logprobs(rows, labels), plain.label_logprobs(rows, labels)
     assert max(abs(x - y) for ra, rb in zip(a, b, strict=True) for x, y in zip(ra, rb, strict=True)) < 1e-4
+
+
+class _NoCache(torch.nn.Module):
+    """A decoder that takes no cache: its rows must run whole."""
+
+    def forward(self, input_ids, attention_mask=None):
+        return input_ids
+
+
+def test_a_decoder_without_a_cache_runs_rows_whole():
+    assert not sharing_works(_NoCache(), torch.device("cpu"))
 
 
 def test_a_sliding_window_shorter_than_the_rows(tmp_path):

@@ -187,3 +187,30 @@ def run_groups(
         width,
         tuple(len(t) for t in tails),
     )
+
+
+def sharing_works(body: Any, device: torch.device, *, pad: int = 0) -> bool:
+    """Whether `body` continues exactly from a shared prefix: a probe of two rows with a common
+    prefix, run whole and shared. A decoder without a `cache=` argument, with a state that is not a
+    per-position KV cache, or that disagrees on the probe, has its rows run whole instead."""
+    import inspect
+
+    import torch
+
+    if "cache" not in inspect.signature(body.forward).parameters:
+        return False
+    vocab = int(body.get_input_embeddings().weight.shape[0])
+    head = [(7919 * (i + 1)) % vocab for i in range(12)]
+    rows = [[*head, 5 % vocab, 9 % vocab], [*head, 11 % vocab]]
+    try:
+        with torch.inference_mode():
+            run = run_groups(body, [PrefixGroup(len(head), (0, 1))], rows, pad=pad, device=device)
+            shared = run.second.last_hidden_state
+            for n, row in enumerate(rows):
+                whole = body(input_ids=torch.tensor([row], device=device)).last_hidden_state[0, -1]
+                got = shared[n, run.tails[n] - 1]
+                if not torch.allclose(got.float(), whole.float(), atol=1e-3, rtol=1e-3):
+                    return False
+    except (TypeError, ValueError, RuntimeError, AttributeError, NotImplementedError):
+        return False
+    return True

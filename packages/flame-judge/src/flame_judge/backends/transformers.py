@@ -45,6 +45,7 @@ class TransformersEngine:
         self.batch_tokens = batch_tokens
         self.max_batch_size = max_batch_size
         self._path: OutputPath | None = None
+        self._shares: bool | None = None  # sharing_works(model), probed on first use
 
     @property
     def output_path(self) -> OutputPath:
@@ -56,6 +57,14 @@ class TransformersEngine:
             verify(self.loaded.model, path)
             self._path = path
         return self._path
+
+    def _sharing(self) -> bool:
+        """`share_prefixes`, once the model has shown on a probe that it continues exactly from a cache."""
+        if self.share_prefixes and self._shares is None:
+            from flame_judge.backends.prefix import sharing_works
+
+            self._shares = sharing_works(self.loaded.model.get_decoder(), self.loaded.device, pad=self._pad())
+        return self.share_prefixes and bool(self._shares)
 
     def _batches(self, rows: Sequence[Sequence[int]], batch_size: int | None) -> list[list[int]]:
         from flame_judge.scoring import plan_batches
@@ -110,7 +119,7 @@ class TransformersEngine:
         from flame_judge.scoring import pad_right
 
         model, device = self.loaded.model, self.loaded.device
-        groups, alone = prefix_groups(rows) if self.share_prefixes else ([], list(range(len(rows))))
+        groups, alone = prefix_groups(rows) if self._sharing() else ([], list(range(len(rows))))
         answers: list[torch.Tensor | None] = [None] * len(rows)
         cap = batch_size or self.max_batch_size
         budget = None if batch_size is not None else self.batch_tokens
