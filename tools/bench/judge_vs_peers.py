@@ -5,8 +5,10 @@
 
 - peers: an MT-Bench-style judge prompt, greedy generation of up to 64 tokens, parse [[A]]/[[B]]
   (one order; unparseable = tie), one pair at a time, as generation-based judges run.
-- flame generative: both orders, label probabilities at the answer position (no generation), batched.
-- flame reward: the default judge's reward head, each response once (no order).
+- flame generative: both orders, label probabilities at the answer position (no generation), batched;
+  each input whole, then with the prefix both orders share (instructions and request) run once.
+- flame reward: the default judge's reward head, each response once (no order); each input whole, then
+  with the context both responses share run once.
 - flame vLLM: the generative judge through vLLM in-process (run in the vLLM environment as a subprocess;
   only its scoring is timed, as for the others).
 
@@ -74,11 +76,17 @@ def peers(pairs: list[tuple[str, str, str]], model_dir: Path) -> tuple[float, in
     return time.perf_counter() - start, unparseable
 
 
-def flame(pairs: list[tuple[str, str, str]], spec: str | None) -> float:
+def flame(pairs: list[tuple[str, str, str]], spec: str | None, *, share: bool = True) -> float:
+    """Seconds to judge every pair; `share=False` runs each model input whole (no shared prefix)."""
     from flame_judge import Judge, PairwiseRequest
 
     requests = [PairwiseRequest(p, a, b) for p, a, b in pairs]
     with Judge.load(spec, device="cpu", cache=False, eager=True) as judge:
+        engine, reward = judge.backend.engine, judge.reward
+        if hasattr(engine, "share_prefixes"):
+            engine.share_prefixes = share  # pyright: ignore[reportAttributeAccessIssue]
+        if reward is not None and hasattr(reward, "features"):
+            reward.features.share_prefixes = share  # pyright: ignore[reportAttributeAccessIssue]
         judge.pairwise_batch(requests[:1])  # warm
         start = time.perf_counter()
         judge.pairwise_batch(requests)
@@ -121,16 +129,18 @@ def main() -> None:
 
     n = len(pairs)
     print(f"{n} pairs (Auto-J pairwise test, cut to {args.chars} chars), SmolLM2-135M-Instruct fp32, CPU")
-    print(f"{'way':52} {'pairs/s':>8} {'x peers':>8}  notes", flush=True)
+    print(f"{'way':60} {'pairs/s':>8} {'x peers':>8}  notes", flush=True)
     seconds, bad = peers(pairs, converted_base_dir())
     base = n / seconds
 
     def show(name: str, secs: float, note: str = "0 unparseable") -> None:
-        print(f"{name:52} {n / secs:8.2f} {n / secs / base:8.1f}  {note}", flush=True)
+        print(f"{name:60} {n / secs:8.2f} {n / secs / base:8.1f}  {note}", flush=True)
 
     show("peers (generate 64, parse [[A]]/[[B]], one order)", seconds, f"{bad}/{n} unparseable (= ties)")
-    show("flame generative, both orders", flame(pairs, "base"))
-    show("flame reward (default judge's head)", flame(pairs, None))
+    show("flame generative, both orders, each input whole", flame(pairs, "base", share=False))
+    show("flame generative, both orders, shared prefix", flame(pairs, "base"))
+    show("flame reward (default judge's head), each input whole", flame(pairs, None, share=False))
+    show("flame reward (default judge's head), shared prefix", flame(pairs, None))
     if args.vllm:
         vllm_seconds = flame_vllm(args.pairs, args.chars)
         if vllm_seconds is not None:

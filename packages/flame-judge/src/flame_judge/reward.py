@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from flame_data import templates
 from flame_data.format import TRUNCATION_MARKER, fit_inputs, render_input, scoring_prefix
 from flame_data.schema import TaskSpec
+from flame_judge.backends.prefix import plan_group_batches, prefix_groups, run_groups, sharing_works
 from flame_judge.errors import InputTooLongError, JudgeError, ModelLoadError
 from flame_judge.prompting import TokenizerView, chat_prefix_suffix
 from flame_judge.scoring import GenerativeBackend, LabelQuery, pad_right, plan_batches
@@ -106,12 +107,15 @@ class RewardFeatures:
         max_input_tokens: int | None = None,
         batch_tokens: int = 16384,
         max_batch_size: int = 64,
+        share_prefixes: bool = True,
     ) -> None:
         self.loaded = loaded
         self.config = config
         self.max_input_tokens = max_input_tokens or config.max_input_tokens
         self.batch_tokens = batch_tokens
         self.max_batch_size = max_batch_size
+        self.share_prefixes = share_prefixes  # run the context both responses share once (exact; see prefix.py)
+        self._shares: bool | None = None  # sharing_works(model), probed on first use
         # Reuses the generative renderer's chat wrap, answer position and label tokens.
         self._render = GenerativeBackend(loaded, max_input_tokens=self.max_input_tokens)
         self._view = TokenizerView(loaded.tokenizer)
@@ -189,18 +193,37 @@ class RewardFeatures:
         if not queries:
             return torch.zeros((0, 0), dtype=torch.float32)
         rows: list[torch.Tensor] = [torch.empty(0)] * len(queries)
-        body = model.get_decoder()
+        body, layers = model.get_decoder(), self.config.layers
+        # Both responses of a pair share the wrapped context: it runs once, each response after it
+        # from its KV cache (flame_judge.backends.prefix); rows sharing nothing run whole.
+        if self.share_prefixes and self._shares is None:
+            self._shares = sharing_works(body, device, pad=pad)
+        share = self.share_prefixes and self._shares
+        groups, alone = prefix_groups(encoded) if share else ([], list(range(len(encoded))))
+        cap = batch_size or self.max_batch_size
+        budget = None if batch_size is not None else self.batch_tokens
+        lengths = [len(encoded[i]) for i in alone]
         if batch_size is None:
-            batches = plan_batches(
-                [len(e) for e in encoded], batch_tokens=self.batch_tokens, max_batch_size=self.max_batch_size
-            )
+            batches = plan_batches(lengths, batch_tokens=self.batch_tokens, max_batch_size=self.max_batch_size)
         else:
-            batches = [list(range(i, min(i + batch_size, len(queries)))) for i in range(0, len(queries), batch_size)]
+            batches = [list(range(i, min(i + batch_size, len(alone)))) for i in range(0, len(alone), batch_size)]
         # fp32 arithmetic (never bf16 autocast): bf16 rounding depends on the batch shape and moved
         # verdicts by up to 0.03 between a pair judged alone and inside a batch.
         with torch.inference_mode():
+            for shared in plan_group_batches(groups, encoded, batch_tokens=budget, max_batch_size=cap):
+                try:
+                    run = run_groups(body, shared, encoded, pad=pad, device=device, hidden_states=True)
+                except torch.OutOfMemoryError as exc:
+                    members = sum(len(g.members) for g in shared)
+                    raise JudgeError(f"out of memory reading {members} rows after shared prefixes on {device}") from exc
+                before, after = run.first.hidden_states, run.second.hidden_states
+                for n, (i, g) in enumerate(zip(run.members, run.owner, strict=True)):
+                    start = run.width - run.lengths[g]
+                    own = [torch.cat([before[layer][g, start:], after[layer][n, : run.tails[n]]]) for layer in layers]
+                    rows[i] = self._row(own, queries[i].response_tokens)
             for batch in batches:
-                ids, mask = pad_right([encoded[i] for i in batch], pad)
+                picked = [alone[n] for n in batch]
+                ids, mask = pad_right([encoded[i] for i in picked], pad)
                 width = ids.shape[1]
                 try:
                     states = body(
@@ -208,17 +231,19 @@ class RewardFeatures:
                     ).hidden_states
                 except torch.OutOfMemoryError as exc:
                     raise JudgeError(f"out of memory reading {len(batch)} x {width} tokens on {device}") from exc
-                for row, i in enumerate(batch):
-                    rows[i] = self._row(states, row, len(encoded[i]), queries[i].response_tokens)
+                for row, i in enumerate(picked):
+                    length = len(encoded[i])
+                    rows[i] = self._row([states[layer][row, :length] for layer in layers], queries[i].response_tokens)
         return torch.stack(rows)
 
-    def _row(self, states: Sequence[torch.Tensor], row: int, length: int, response_tokens: int) -> torch.Tensor:
-        """One response's features from its own positions only, so padding never enters the sums."""
+    def _row(self, states: Sequence[torch.Tensor], response_tokens: int) -> torch.Tensor:
+        """One response's features from its own positions only ([length, D] per read layer), so padding
+        never enters the sums."""
         import torch
 
         parts = []
-        for layer in self.config.layers:
-            h = states[layer][row, :length].float()
+        for layer in states:
+            h = layer.float()
             parts.append(h[-1])
             parts.append(h.mean(0))
         if self.config.length_feature:

@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -60,28 +62,27 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(vllm_python: str, tmp_path_factory):
-    """`vllm serve` of the default base in fp32 on a free local port; always stopped."""
+@contextmanager
+def _serve(vllm_python: str, model: Path, log: Path, *extra: str) -> Iterator[str]:
+    """`python -m vllm.entrypoints.openai.api_server` of `model` in fp32 on a free local port, until the
+    block ends (always stopped); yields its /v1 URL."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("vllm-server") / "server.log"
     command = [
         vllm_python,
         "-m",
         "vllm.entrypoints.openai.api_server",
         "--model",
-        str(converted_base_dir()),
+        str(model),
         "--dtype",
         "float32",
         "--host",
         "127.0.0.1",
         "--port",
         str(port),
-        "--max-model-len",
-        "2056",
         "--enforce-eager",
         "--distributed-executor-backend",
         "uni",
+        *extra,
     ]
     start = time.perf_counter()
     with log.open("w") as out:
@@ -99,8 +100,8 @@ def server(vllm_python: str, tmp_path_factory):
                         break
             except OSError:
                 time.sleep(1)
-        print(f"\nvLLM server started in {time.perf_counter() - start:.1f} s", file=sys.stderr)
-        yield f"{url}#{converted_base_dir()}"
+        print(f"\nvLLM server ({model.name}) started in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+        yield url
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -108,6 +109,22 @@ def server(vllm_python: str, tmp_path_factory):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(vllm_python: str, tmp_path_factory):
+    """The default base, served."""
+    log = tmp_path_factory.mktemp("vllm-server") / "server.log"
+    with _serve(vllm_python, converted_base_dir(), log, "--max-model-len", "2056") as url:
+        yield f"{url}#{converted_base_dir()}"
+
+
+@pytest.fixture(scope="module")
+def reward_server(vllm_python: str, rm_folder: Path, tmp_path_factory):
+    """The tiny reward model, served by vLLM's pooling runner (`/classify`)."""
+    log = tmp_path_factory.mktemp("vllm-rm-server") / "server.log"
+    with _serve(vllm_python, rm_folder, log, "--runner", "pooling") as url:
+        yield f"{url}#{rm_folder}"
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +182,15 @@ def test_vllm_server_agrees_with_transformers_and_in_process(server, reference, 
     served = run(server)
     gap = max(_gap(reference, served), _gap(in_process["vllm:base"], served))
     print(f"\nlargest probability gap, served vs the others: {gap:.2e}", file=sys.stderr)
+    assert gap < TOL
+
+
+def test_a_served_reward_model_agrees_with_transformers_and_in_process(reward_server, in_process, rm_folder):
+    served = run(reward_server, generative=False)
+    mine = run(str(rm_folder), generative=False)
+    assert served["kind"] == [[True]]  # reward-kind: each response scored alone
+    gap = max(_gap(mine, served), _gap(in_process[f"vllm:{rm_folder}"], served))
+    print(f"\nlargest reward-verdict gap, served vs the others: {gap:.2e}", file=sys.stderr)
     assert gap < TOL
 
 
