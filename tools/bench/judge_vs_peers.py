@@ -57,8 +57,8 @@ def peers(pairs: list[tuple[str, str, str]], model_dir: Path) -> tuple[float, in
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-    model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32).eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir), trust_remote_code=False)
+    model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32, trust_remote_code=False).eval()
     unparseable = 0
     start = time.perf_counter()
     for prompt, a, b in pairs:

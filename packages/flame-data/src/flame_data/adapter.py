@@ -4,7 +4,7 @@ into FLAMe examples. Helpers here build well-formed examples so each adapter sta
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
@@ -52,10 +52,15 @@ class Row:
 @dataclass(frozen=True)
 class Rejected:
     """A record of a grouped row (`member` = its index in the group) that cannot be used; the
-    group's other records still make examples."""
+    group's other records still make examples.
+
+    `cause`: for a good record rejected because another record it only counts together with is bad
+    (the index of that record), so the rejects file names the bad line beside it.
+    """
 
     member: int
     error: RowError
+    cause: int | None = None
 
 
 @dataclass(frozen=True)
@@ -118,17 +123,53 @@ class NoTaskAdapter(Adapter):
         return iter(())
 
 
-def parse_members(items: Any, parse: Callable[[Any], T]) -> Generator[Rejected, None, list[T]]:
+_ANY = object()  # the unit of a record whose unit cannot be read: it could belong to any of them
+
+
+def parse_members(
+    items: Any,
+    parse: Callable[[Any], T],
+    *,
+    unit: Callable[[Any], Hashable] | None = None,
+    unit_name: str = "unit",
+) -> Generator[Rejected, None, list[T]]:
     """`parse` applied to each record of a grouped row: a record that raises RowError is yielded as
-    `Rejected` at its index, and the parsed good records are returned (`yield from` gives them)."""
+    `Rejected` at its index, and the parsed good records are returned (`yield from` gives them).
+
+    `unit` gives the key of the records that only count together (the error rows one MQM score sums:
+    dropping one would silently change the score). A unit with a bad record is rejected whole: each
+    bad record with its own error, then each of its good records with `cause` = the first bad one. A
+    record whose unit cannot be read (RowError from `unit`) could belong to any unit: the whole group
+    goes. Every other unit is kept.
+    """
     if not isinstance(items, list) or not items:
         raise RowError(f"a group must be a non-empty list of records, got {type(items).__name__}")
-    good = []
+    parsed: dict[int, T] = {}
+    errors: dict[int, RowError] = {}
+    keys: list[Hashable] = []
     for index, item in enumerate(items):
         try:
-            good.append(parse(item))
+            keys.append(unit(item) if unit is not None else index)
         except RowError as exc:
-            yield Rejected(index, exc)
+            keys.append(_ANY)
+            errors[index] = exc
+            continue
+        try:
+            parsed[index] = parse(item)
+        except RowError as exc:
+            errors[index] = exc
+    causes: dict[Hashable, int] = {}
+    for index in sorted(errors):
+        causes.setdefault(keys[index], index)
+        yield Rejected(index, errors[index])
+    good = []
+    for index, value in parsed.items():
+        cause = causes.get(_ANY, causes.get(keys[index]))
+        if cause is None:
+            good.append(value)
+            continue
+        why = "its unit cannot be told" if keys[cause] is _ANY else f"another record of the same {unit_name} is bad"
+        yield Rejected(index, RowError(f"not used: {why}, and the records of a {unit_name} only count together"), cause)
     return good
 
 

@@ -180,7 +180,10 @@ def build(config: BuildConfig, *, log: Callable[[str], None] = lambda s: print(s
                 continue
             bad = [item for item, _ in rendered if isinstance(item, Rejected)]
             for item in bad:
-                reject(f"{cls.name}/{lines[item.member]}", item.error.reason, item.error.field)
+                reason = item.error.reason
+                if item.cause is not None:  # a good record that only counts with a bad one: name that one
+                    reason = f"{reason} (the bad record: {cls.name}/{lines[item.cause]})"
+                reject(f"{cls.name}/{lines[item.member]}", reason, item.error.field)
             dc.rows_converted += len(lines) - len(bad)
             for item, text in rendered:
                 if isinstance(item, Rejected):

@@ -131,11 +131,16 @@ def json_records(path: Path) -> Iterator[tuple[str, Any]]:
         _bad(RowError(f"expected a JSON list or object, got {type(data).__name__}", where=path.name))
 
 
+DAMAGED = "\0damaged"  # in a record from `table(keep_damaged=True)`: why it could not be read
+
+
 def table(
-    path: Path, *, delimiter: str = ",", quoting: Any = csv.QUOTE_MINIMAL
+    path: Path, *, delimiter: str = ",", quoting: Any = csv.QUOTE_MINIMAL, keep_damaged: bool = False
 ) -> Iterator[tuple[str, dict[str, str]]]:
     """(file:line, row dict) for a CSV/TSV file with a header row; a record holding invalid UTF-8 is a
-    RowError at its line."""
+    RowError at its line. With `keep_damaged` such a record is yielded instead, with the reason under
+    `DAMAGED` (its text decoded with surrogate escapes), for an adapter whose records only count together
+    (an MQM score sums a translation's error rows) to reject it along with the records it belongs with."""
     csv.field_size_limit(sys.maxsize)
     undecodable: dict[int, str] = {}
 
@@ -150,21 +155,25 @@ def table(
     reader = csv.DictReader(text_lines(), delimiter=delimiter, quoting=quoting)
     first = 1  # the first physical line of the next record
 
-    def check(where: str) -> bool:
+    def damage() -> str | None:
         nonlocal first
         bad = [undecodable.pop(n) for n in range(first, reader.line_num + 1) if n in undecodable]
         first = reader.line_num + 1
-        if bad:
-            _bad(RowError(bad[0], where=where))
-        return not bad
+        return bad[0] if bad else None
 
     try:
         _ = reader.fieldnames  # reads the header
-        check(f"{path.name}:{reader.line_num} (the header)")
+        if (reason := damage()) is not None:
+            _bad(RowError(reason, where=f"{path.name}:{reader.line_num} (the header)"))
         for row in reader:
             where = f"{path.name}:{reader.line_num}"
-            if check(where):
+            reason = damage()
+            if reason is None:
                 yield where, row
+            elif keep_damaged:
+                yield where, {**row, DAMAGED: reason}
+            else:
+                _bad(RowError(reason, where=where))
     except csv.Error as exc:
         _bad(RowError(f"malformed CSV ({exc}); the rest of the file could not be read", where=f"{path.name}:{first}"))
 

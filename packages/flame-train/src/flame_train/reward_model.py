@@ -116,13 +116,16 @@ def load_reward_model(config: RewardModelConfig) -> tuple[Any, Any]:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
-    from flame_judge.loading import resolve
+    from flame_judge.loading import remote_code_allowed, resolve
 
     hf_logging.disable_progress_bar()
     directory = resolve(config.base_model).directory
-    tokenizer = AutoTokenizer.from_pretrained(str(directory))
+    trust = remote_code_allowed(directory)  # False unless FLAME_TRUST_REMOTE_CODE=1; refuses a folder's own code
+    tokenizer = AutoTokenizer.from_pretrained(str(directory), trust_remote_code=trust)
     hf_logging.set_verbosity_error()  # "score.weight newly initialized" is the point here
-    model = AutoModelForSequenceClassification.from_pretrained(str(directory), num_labels=1, dtype=torch.float32)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        str(directory), num_labels=1, dtype=torch.float32, trust_remote_code=trust
+    )
     hf_logging.set_verbosity_warning()
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     model.config.pad_token_id = pad  # last-token pooling (HF and vLLM) looks for the last non-pad token

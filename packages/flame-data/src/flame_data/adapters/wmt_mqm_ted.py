@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import re
-from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,15 +15,18 @@ from typing import Any
 from flame_data import readers
 from flame_data.adapter import (
     Adapter,
+    Rejected,
     Row,
     Skip,
     get,
     pairs_from_scores,
     pairwise_spec,
+    parse_members,
     pointwise,
     pointwise_spec,
 )
 from flame_data.errors import RowError
+from flame_data.readers import DAMAGED
 from flame_data.registry import register
 from flame_data.schema import Example
 
@@ -83,31 +85,33 @@ class WMTMQMTed(Adapter):
     )
 
     def read(self, directory: Path) -> Iterator[Row]:
+        # One row per source segment, holding every annotation record of every system's translation of
+        # it, each at its own line: a translation's score needs all of its records (see `convert`).
         for pair in PAIRS:
-            segments: dict[str, dict[str, Any]] = defaultdict(lambda: {"outputs": {}})
-            for where, data in readers.table(
-                directory / pair / f"mqm_ted_{pair}.tsv.gz", delimiter="\t", quoting=csv.QUOTE_NONE
-            ):
+            segments: dict[str, tuple[str, list[Any], list[str]]] = {}
+            path = directory / pair / f"mqm_ted_{pair}.tsv.gz"
+            for where, data in readers.table(path, delimiter="\t", quoting=csv.QUOTE_NONE, keep_damaged=True):
                 key = f"{data.get('doc_id')}:{data.get('seg_id')}"
-                segment = segments[key]
-                segment.setdefault("where", where)
-                segment["source"] = data.get("source")
-                segment["outputs"].setdefault(data.get("system"), []).append(data)
-            for segment in segments.values():
-                yield Row(segment.pop("where"), {"pair": pair, **segment})
+                segment = segments.setdefault(key, (where, [], []))
+                segment[1].append({**data, "pair": pair})
+                segment[2].append(where)
+            for where, records, wheres in segments.values():
+                yield Row(where, records, tuple(wheres))
 
-    def convert(self, row: Any) -> Iterator[Example | Skip]:
-        pair = get(row, "pair", str)
-        if pair not in PAIRS:
-            raise RowError(f"expected one of {sorted(PAIRS)}, got {pair!r}", field="pair")
+    def convert(self, row: Any) -> Iterator[Example | Skip | Rejected]:
+        # A translation's MQM score sums its error rows, so one bad row makes the score unknowable:
+        # that translation is rejected whole (each row at its line), the segment's others are kept.
+        records = yield from parse_members(row, _record, unit=_system, unit_name="translation")
+        if not records:
+            return
+        pair, source = records[0][0], records[0][1]
         source_lang, target_lang = PAIRS[pair]
-        source = get(row, "source", str)
+        translations: dict[str, tuple[str, float]] = {}
+        for _, _, system, target, penalty in records:
+            first, total = translations.get(system, (target, 0.0))  # the text as the first record has it
+            translations[system] = (first, total + penalty)
         scored = []
-        for system, marks in get(row, "outputs", dict).items():
-            if not isinstance(marks, list) or not marks:
-                raise RowError("expected a list of annotation rows", field=f"outputs.{system}")
-            target = SPAN.sub("", get(marks[0], "target", str)).strip()
-            mqm = sum(weight(get(m, "category", str), get(m, "severity", str)) for m in marks)
+        for system, (target, mqm) in translations.items():
             inputs = [(f"source ({source_lang})", source), (f"translation ({target_lang})", target)]
             yield pointwise(
                 "wmt_mqm_ted/quality", inputs, rating(mqm), scale=(1, 5), group=source, mqm=mqm, system=system
@@ -120,3 +124,24 @@ class WMTMQMTed(Adapter):
             min_gap=5.0,
             labels=("translation A", "translation B"),
         )
+
+
+def _system(record: Any) -> str:
+    """Which translation of the segment an annotation record is about (its system)."""
+    system = get(record, "system", str)
+    if any("\udc80" <= c <= "\udcff" for c in system):  # undecodable bytes in the name: it could be any
+        raise RowError(f"{record.get(DAMAGED)}, in the system name", field="system")
+    return system
+
+
+def _record(record: Any) -> tuple[str, str, str, str, float]:
+    """(pair, source, system, translation, error weight) of one annotation record; RowError if malformed."""
+    if isinstance(record, dict) and DAMAGED in record:
+        raise RowError(str(record[DAMAGED]))
+    pair = get(record, "pair", str)
+    if pair not in PAIRS:
+        raise RowError(f"expected one of {sorted(PAIRS)}, got {pair!r}", field="pair")
+    target = SPAN.sub("", get(record, "target", str)).strip()
+    penalty = weight(get(record, "category", str), get(record, "severity", str))
+    source = SPAN.sub("", get(record, "source", str)).strip()  # an omission is marked in the source
+    return pair, source, get(record, "system", str), target, penalty

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flame_judge.errors import InputTooLongError
+from flame_judge.errors import InputTooLongError, UnsupportedModelError
 
 if TYPE_CHECKING:
     from flame_data.schema import TaskSpec
@@ -34,23 +34,29 @@ class ResponseQuery:
         return "hf-reward:" + ",".join(map(str, self.ids))
 
 
-def _ids(tokenizer: Any, text: str) -> list[int]:
-    return list(tokenizer(text, add_special_tokens=False)["input_ids"])
-
-
 def conversation_ids(tokenizer: Any, prompt: str, response: str, *, max_tokens: int = 2048) -> list[int]:
     """Token ids of (user: prompt, assistant: response) through the chat template, truncated to
-    `max_tokens` (the response's end, then the prompt's, is cut first), with trailing pad tokens dropped
-    so the last token is where every engine reads the score (transformers reads the last non-pad token)."""
+    `max_tokens` (the longer of the two is cut first), with trailing pad tokens dropped so the last
+    token is where every engine reads the score (transformers reads the last non-pad token).
+
+    Only the template's own special tokens are real: a `<|im_end|>` spelled inside the prompt or the
+    response is ordinary text (as on the generative path, `prompting.TokenizerView`), so user text
+    cannot close its turn or forge one."""
     return fit_conversation(tokenizer, prompt, response, max_tokens=max_tokens)[0]
 
 
 def fit_conversation(tokenizer: Any, prompt: str, response: str, *, max_tokens: int) -> tuple[list[int], bool, bool]:
     """`conversation_ids`, and whether the prompt and the response were cut."""
-    prompt_ids, response_ids = _ids(tokenizer, prompt), _ids(tokenizer, response)
+    from flame_judge.prompting import TokenizerView
+
+    view = TokenizerView(tokenizer)
+    before, middle, after = _template_ids(tokenizer, view)
+    prompt_ids, response_ids = view.encode(prompt), view.encode(response)
     full_prompt, full_response = len(prompt_ids), len(response_ids)
     for _ in range(8):
-        ids = _render(tokenizer, tokenizer.decode(prompt_ids), tokenizer.decode(response_ids))
+        ids = [*before, *prompt_ids, *middle, *response_ids, *after]
+        while len(ids) > 1 and ids[-1] == tokenizer.pad_token_id:
+            ids.pop()
         excess = len(ids) - max_tokens
         if excess <= 0:
             return ids, len(prompt_ids) < full_prompt, len(response_ids) < full_response
@@ -62,18 +68,30 @@ def fit_conversation(tokenizer: Any, prompt: str, response: str, *, max_tokens: 
     raise InputTooLongError(f"could not fit a response into the reward model's {max_tokens} tokens")
 
 
-def _render(tokenizer: Any, prompt: str, response: str) -> list[int]:
-    if getattr(tokenizer, "chat_template", None):
-        messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": response}]
-        text = tokenizer.apply_chat_template(messages, tokenize=False)
-        ids = _ids(tokenizer, text)
-    else:  # no template: the plain text, as most base-model reward heads were trained
+_PROMPT, _RESPONSE = "\x00FLAME-REQUEST\x00", "\x00FLAME-RESPONSE\x00"
+
+
+def _template_ids(tokenizer: Any, view: Any) -> tuple[list[int], list[int], list[int]]:
+    """The template's own ids before the prompt, between prompt and response, and after the response.
+
+    Rendered around two markers and tokenized apart from the user text, so only these parts can hold
+    control tokens. Without a template: the plain text `prompt\n\nresponse` after BOS, as most
+    base-model reward heads were trained.
+    """
+    if not getattr(tokenizer, "chat_template", None):
         bos = [tokenizer.bos_token_id] if isinstance(tokenizer.bos_token_id, int) else []
-        ids = bos + _ids(tokenizer, f"{prompt}\n\n{response}")
-    pad = tokenizer.pad_token_id
-    while len(ids) > 1 and ids[-1] == pad:
-        ids.pop()
-    return ids
+        return bos, view.encode_template("\n\n"), []
+    messages = [{"role": "user", "content": _PROMPT}, {"role": "assistant", "content": _RESPONSE}]
+    text = tokenizer.apply_chat_template(messages, tokenize=False)
+    before, found_prompt, rest = str(text).partition(_PROMPT)
+    middle, found_response, after = rest.partition(_RESPONSE)
+    if not (found_prompt and found_response) or _PROMPT in after or _RESPONSE in after:
+        raise UnsupportedModelError(
+            f"the chat template of {getattr(tokenizer, 'name_or_path', 'this tokenizer')} does not place the user "
+            "and assistant messages verbatim, once each; flame cannot keep their text apart from the template's "
+            "control tokens"
+        )
+    return view.encode_template(before), view.encode_template(middle), view.encode_template(after)
 
 
 class HFRewardJudge:

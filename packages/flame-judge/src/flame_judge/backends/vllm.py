@@ -18,6 +18,7 @@ from typing import Any
 
 from flame_judge.backends import EngineName, ModelKind
 from flame_judge.errors import JudgeError, ModelLoadError, UnsupportedModelError
+from flame_judge.loading import TRUST_REMOTE_CODE_ENV, remote_code_allowed
 
 
 def _position_limit(directory: Path) -> int | None:
@@ -75,7 +76,12 @@ class VLLMEngine:
         }
         if on_cpu:
             settings["distributed_executor_backend"] = "uni"  # the worker in this process, not a spawned one
+        if "trust_remote_code" in self.options:
+            raise ModelLoadError(
+                f"trust_remote_code is not an engine option; set {TRUST_REMOTE_CODE_ENV}=1 to run a model folder's code"
+            )
         settings.update(self.options)
+        settings["trust_remote_code"] = remote_code_allowed(self.directory)  # False unless opted in
         return settings
 
     def warm(self) -> Any:
