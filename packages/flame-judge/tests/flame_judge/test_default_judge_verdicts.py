@@ -57,17 +57,28 @@ def test_pointwise_and_classification_verdicts_do_not_depend_on_the_batch(judge:
 
 @pytest.mark.slow
 def test_batch_size_reaches_the_reward_path(judge: Judge):
+    judge.pairwise_batch(PAIRS[2:3])  # the one-time shared-prefix probe runs outside the count
     body = judge.backend.loaded.model.get_decoder()
-    passes: list[int] = []
-    handle = body.register_forward_hook(lambda _module, args, _out: passes.append(1))
+    rows: list[int] = []  # rows of each forward pass through the decoder
+
+    def count(_module, args, kwargs, _out):
+        x = kwargs.get("input_ids")
+        x = kwargs.get("inputs_embeds") if x is None else x
+        rows.append((args[0] if x is None else x).shape[0])
+
+    handle = body.register_forward_hook(count, with_kwargs=True)
     try:
         judge.pairwise_batch(PAIRS[:2], batch_size=1)
-        assert len(passes) == 4  # two responses per pair, one per forward pass
-        passes.clear()
+        one_at_a_time = list(rows)
+        rows.clear()
         judge.pairwise_batch(PAIRS[:2])
-        assert len(passes) == 1
     finally:
         handle.remove()
+    # Four responses: each pass holds one row at batch_size=1 (a shared context runs as its own pass).
+    assert max(one_at_a_time) == 1
+    assert len(one_at_a_time) >= 4
+    assert max(rows) > 1
+    assert len(rows) < len(one_at_a_time)
 
 
 def answers_that_differ_late() -> tuple[str, str]:
