@@ -87,7 +87,7 @@ class Shepherd(Adapter):
             if not isinstance(categories, list) or not isinstance(categories[0], dict):
                 raise RowError("expected a list of rating categories", field=job)
             name = str(categories[0].get("name", ""))
-            if not name[:1].isdigit():
+            if not (name[:1].isascii() and name[:1].isdigit()):
                 raise RowError(f"expected a rating like '2_...', got {name!r}", field=job)
             yield pointwise(task, inputs, int(name[0]), scale=(1, 5))
         flat = get(row, "flat", dict, optional=True)

@@ -57,7 +57,7 @@ class SQuALITY(Adapter):
         document = text(story, "document")
         questions = get(story, "questions", list)
         for key, answers in get(evaluation, "questions", dict).items():
-            if not (isinstance(key, str) and key.isdigit()):
+            if not (isinstance(key, str) and key.isascii() and key.isdigit()):
                 raise RowError(f"question key {key!r} is not a question number", field="questions")
             number = int(key)
             if not 0 <= number < len(questions):
