@@ -17,7 +17,7 @@ OUT=${OUT:-runs/reward-model}
 FLAME=${FLAME:-uv run flame}
 SETTINGS=(
   --set top_layers=6 --set lora_r=16 --set lora_alpha=32 --set lr=3e-4 --set warmup_steps=20
-  --set batch_pairs=8 --set epochs=3 --set max_input_tokens=384
+  --set batch_pairs=8 --set epochs=3 --set max_steps="${MAX_STEPS:-0}" --set max_input_tokens=384
   --set per_task=100 --set neighbour=400 --set distractor=400 --set safety_repeat=1 --set generic_share=0.3
   --set dev_per_suite=8 --set eval_every="${EVAL_EVERY:-25}" --set checkpoint_minutes=5 --set threads="${THREADS:-1}"
 )

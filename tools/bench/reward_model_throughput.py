@@ -62,7 +62,7 @@ def main() -> None:
         top.step = 0  # the same pairs again: every lower state now comes from the cache
         results[f"top {args.top} layers, lower states cached"] = rate(top, args.steps)
     first = next(iter(results.values()))
-    print(f"\n{args.steps - 1} timed steps of {args.batch} pairs each (both responses), bf16 autocast")
+    print(f"\n{args.steps - 1} timed steps of {args.batch} pairs each (both responses), bf16 autocast {base.bf16}")
     print("| variant | tokens/s | vs all layers |\n|---|---|---|")
     for name, value in results.items():
         print(f"| {name} | {value:.0f} | {value / first:.2f}x |")
