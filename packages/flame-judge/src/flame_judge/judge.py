@@ -179,9 +179,14 @@ def trained_input_tokens(directory: Path, default: int = 2048) -> int:
 
     try:
         meta = json.loads((directory / "flame.json").read_text())
-        return int(meta["config"]["max_length"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError):
         return default
+    for section, key in (("config", "max_length"), ("reward_model", "max_input_tokens")):
+        try:
+            return int(meta[section][key])
+        except (KeyError, TypeError, ValueError):
+            continue
+    return default
 
 
 def _trained_input_tokens(model: str | os.PathLike[str] | None) -> int:

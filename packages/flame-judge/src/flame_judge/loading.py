@@ -60,11 +60,15 @@ class LoadedModel:
         device: torch.device,
         adapters: Sequence[Path] = (),
         reward: tuple[RewardConfig, Path] | None = None,
+        kind: ModelKind = "generative",
+        pairwise: LoadedModel | None = None,
     ) -> None:
         self.directory = directory
         self.adapters = tuple(adapters)  # LoRA adapters merged in order over `directory`'s weights
         self.adapter = self.adapters[-1] if self.adapters else None
         self.reward = reward  # a Bradley-Terry head's settings and file, for reward-style pairwise verdicts
+        self.kind: ModelKind = kind  # what the weights are once loaded: a causal LM or a one-label reward model
+        self.pairwise = pairwise  # a reward model that judges this judge's pairs (its own folder's `pairwise_judge`)
         self.tokenizer = tokenizer
         self.name = name
         self.fingerprint = fingerprint
@@ -78,23 +82,38 @@ class LoadedModel:
     @property
     def model(self) -> PreTrainedModel:
         if self._model is None:
-            self._model = _load_weights(self.directory, self.name, self.device, self.adapters)
+            self._model = _load_weights(self.directory, self.name, self.device, self.adapters, self.kind)
         return self._model
 
 
-def _load_weights(directory: Path, name: str, device: torch.device, adapters: Sequence[Path] = ()) -> PreTrainedModel:
+def _load_weights(
+    directory: Path,
+    name: str,
+    device: torch.device,
+    adapters: Sequence[Path] = (),
+    kind: ModelKind | None = None,
+) -> PreTrainedModel:
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # a warm load takes a second; its bars are noise in test output
     dtype = getattr(torch, weights_dtype(device))
-    auto = AutoModelForSequenceClassification if model_kind(directory) == "reward" else AutoModelForCausalLM
+    kind = kind or model_kind(directory)
+    auto = AutoModelForSequenceClassification if kind == "reward" else AutoModelForCausalLM
     trust = remote_code_allowed(directory)
+    # A reward LoRA over a causal base: the base's weights under a fresh one-label head, which the
+    # adapter's saved `score` then replaces (transformers' "newly initialized" warning is expected).
+    head = {"num_labels": 1} if kind == "reward" and model_kind(directory) != "reward" else {}
     try:
+        if head:
+            hf_logging.set_verbosity_error()
         model = auto.from_pretrained(
-            str(directory), dtype=torch.float32 if adapters else dtype, trust_remote_code=trust
+            str(directory), dtype=torch.float32 if adapters else dtype, trust_remote_code=trust, **head
         )
+        if head:
+            hf_logging.set_verbosity_warning()
+            _reward_padding(model, directory)
         if adapters:
             from flame_judge.lora import merge_lora
 
@@ -115,6 +134,15 @@ def _load_weights(directory: Path, name: str, device: torch.device, adapters: Se
         ) from exc
     model.eval()
     return model
+
+
+def _reward_padding(model: Any, directory: Path) -> None:
+    """Last-token pooling (transformers and vLLM) finds the last non-pad token: set the pad id the way
+    the reward trainer does (the tokenizer's pad token, else its end-of-sequence token)."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(directory), trust_remote_code=remote_code_allowed(directory))
+    model.config.pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
 
 
 def _opted_in() -> bool:
@@ -299,11 +327,36 @@ class Resolved:
     directory: Path
     adapters: tuple[Path, ...] = ()
     reward: tuple[RewardConfig, Path] | None = None
+    kind: ModelKind | None = None  # None: as `directory`'s config.json says; "reward": a reward LoRA over a causal base
+    pairwise: Resolved | None = None  # a reward model, shipped inside this folder, that judges its pairs
 
     @property
     def adapter(self) -> Path | None:
         """The top adapter (the spec's own), if any."""
         return self.adapters[-1] if self.adapters else None
+
+    @property
+    def model_kind(self) -> ModelKind:
+        return self.kind or model_kind(self.directory)
+
+
+def _pairwise_judge(path: Path, meta: dict[str, Any], chain: tuple[Path, ...]) -> Resolved | None:
+    """The reward model a judge folder names in flame.json `pairwise_judge` (a folder inside it), resolved."""
+    sub = meta.get("pairwise_judge")
+    if sub is None:
+        return None
+    inside = (path / str(sub)).resolve()
+    if not isinstance(sub, str) or not inside.is_relative_to(path.resolve()) or not inside.is_dir():
+        raise ModelNotFoundError(
+            f"{path / _META}: pairwise_judge = {sub!r} must name a reward-model folder inside {path}"
+        )
+    found = _resolve(str(inside), inside, chain)
+    if found.model_kind != "reward":
+        raise UnsupportedModelError(
+            f"{path / _META}: pairwise_judge {sub!r} is a {found.model_kind} model; it must be a reward model "
+            '(a one-label *ForSequenceClassification folder, or a LoRA checkpoint with "kind": "reward")'
+        )
+    return found
 
 
 def _reward_head(path: Path, meta: dict[str, Any]) -> tuple[RewardConfig, Path] | None:
@@ -397,14 +450,29 @@ def _resolve(text: str, path: Path | None, chain: tuple[Path, ...]) -> Resolved:
             raise ModelNotFoundError(f"{path} is a LoRA checkpoint without adapter_model.safetensors")
         known = ALIASES.get(base, base) in (BASE_MODEL, DEFAULT_JUDGE)
         below = _resolve(base, None if known else _locate_base(base, path), (*chain, real))
-        return Resolved(_name(meta, real), below.directory, (*below.adapters, real), _reward_head(path, meta))
+        kind = meta.get("kind")
+        if kind not in (None, "generative", "reward"):
+            raise ModelLoadError(f'{meta_path}: "kind" is {kind!r}; expected "generative" or "reward"')
+        return Resolved(
+            _name(meta, real),
+            below.directory,
+            (*below.adapters, real),
+            _reward_head(path, meta),
+            kind="reward" if kind == "reward" else None,
+            pairwise=_pairwise_judge(path, meta, (*chain, real)),
+        )
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise ModelNotFoundError(
                 f"{path} is a directory but has no config.json; point at a Hugging Face model directory "
                 "or a flame checkpoint"
             )
-        return Resolved(_name(meta, real), real, reward=_reward_head(path, meta))
+        return Resolved(
+            _name(meta, real),
+            real,
+            reward=_reward_head(path, meta),
+            pairwise=_pairwise_judge(path, meta, (*chain, real)),
+        )
     if _HUB_ID.fullmatch(text) and not path.exists():
         return _resolve(str(hub_snapshot(text)), None, chain)
     raise ModelNotFoundError(
@@ -508,11 +576,20 @@ def adapter_digest(parent: str, adapter: Path) -> str:
 def chain_fingerprint(found: Resolved) -> str:
     """The id shown with verdicts: the name and 16 hex digits of the base's `weights_digest` chained
     through every adapter merged over it (`adapter_digest` per link, base-most first), so retraining
-    any link of the chain, or swapping the base, changes it. Recorded fingerprints are not trusted."""
+    any link of the chain, or swapping the base, changes it; a reward model that judges the pairs
+    (`pairwise_judge`) is chained in the same way. Recorded fingerprints are not trusted."""
+    return f"{found.name}@{_chain_digest(found)[:16]}"
+
+
+def _chain_digest(found: Resolved) -> str:
     digest = weights_digest(found.directory)
     for adapter in found.adapters:
         digest = adapter_digest(digest, adapter)
-    return f"{found.name}@{digest[:16]}"
+    if found.kind == "reward":  # the same weights read through a score head are another model
+        digest = hashlib.sha256(f"{digest}\nreward".encode()).hexdigest()
+    if found.pairwise is not None:
+        digest = hashlib.sha256(f"{digest}\npairwise\n{_chain_digest(found.pairwise)}".encode()).hexdigest()
+    return digest
 
 
 def fingerprint_of(name: str, directory: Path) -> str:
@@ -520,7 +597,9 @@ def fingerprint_of(name: str, directory: Path) -> str:
     if read_meta(directory).get("format") != "lora":
         return f"{name}@{weights_digest(directory)[:16]}"
     found = resolve(directory)
-    return chain_fingerprint(Resolved(name, found.directory, found.adapters, found.reward))
+    return chain_fingerprint(
+        Resolved(name, found.directory, found.adapters, found.reward, kind=found.kind, pairwise=found.pairwise)
+    )
 
 
 def weights_dtype(device: torch.device) -> str:
@@ -530,20 +609,35 @@ def weights_dtype(device: torch.device) -> str:
 
 def load(spec: str | os.PathLike[str] | None = None, *, device: str = "auto", eager: bool = False) -> LoadedModel:
     """Resolve and open a model: tokenizer now, weights on first use (or now with `eager=True`)."""
+    target = resolve_device(device)  # before resolve(): a bad device fails fast, without a conversion
+    loaded = _open(resolve(spec), target)
+    if eager:
+        _ = loaded.model
+        if loaded.pairwise is not None:
+            _ = loaded.pairwise.model
+    return loaded
+
+
+def _open(found: Resolved, device: torch.device) -> LoadedModel:
     from transformers import AutoTokenizer
 
-    target = resolve_device(device)  # before resolve(): a bad device fails fast, without a conversion
-    found = resolve(spec)
     trust = remote_code_allowed(found.directory)  # before any transformers load: refuses custom code
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(found.directory), trust_remote_code=trust)
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"could not load the tokenizer in {found.directory}: {exc}") from exc
-    fingerprint = chain_fingerprint(found)
-    loaded = LoadedModel(found.directory, tokenizer, found.name, fingerprint, target, found.adapters, found.reward)
-    if eager:
-        _ = loaded.model
-    return loaded
+    pairwise = None if found.pairwise is None else _open(found.pairwise, device)
+    return LoadedModel(
+        found.directory,
+        tokenizer,
+        found.name,
+        chain_fingerprint(found),
+        device,
+        found.adapters,
+        found.reward,
+        kind=found.model_kind,
+        pairwise=pairwise,
+    )
 
 
 @dataclass(frozen=True)
@@ -625,7 +719,7 @@ def merged_dir(found: Resolved, fingerprint: str) -> Path:
     import torch
     from transformers import AutoTokenizer
 
-    model = _load_weights(found.directory, found.name, torch.device("cpu"), found.adapters)
+    model = _load_weights(found.directory, found.name, torch.device("cpu"), found.adapters, found.model_kind)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{safe}-", dir=target.parent))
     try:

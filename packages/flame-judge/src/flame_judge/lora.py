@@ -21,7 +21,8 @@ ADAPTER_WEIGHTS = "adapter_model.safetensors"
 
 
 def merge_lora(model: torch.nn.Module, adapter_dir: Path) -> int:
-    """Add every LoRA delta in `adapter_dir` to `model`'s weights in place; returns layers merged."""
+    """Add every LoRA delta in `adapter_dir` to `model`'s weights in place (and copy the whole tensors
+    it saves, such as a reward model's score head); returns the LoRA layers merged."""
     import torch
     from safetensors import SafetensorError
     from safetensors.torch import load_file
@@ -34,9 +35,21 @@ def merge_lora(model: torch.nn.Module, adapter_dir: Path) -> int:
     r, alpha = int(config["r"]), float(config.get("lora_alpha", config["r"]))
     scale = alpha / math.sqrt(r) if config.get("use_rslora") else alpha / r
     modules = dict(model.named_modules())
+    params = dict(model.named_parameters())
     merged = 0
     with torch.no_grad():
         for key, a in tensors.items():
+            if ".lora_" not in key:
+                # A whole tensor (peft's `modules_to_save`, e.g. a reward model's score head) replaces the base's.
+                name = key.removeprefix("base_model.model.")
+                target = params.get(name)
+                if target is None or target.shape != a.shape:
+                    raise ModelLoadError(
+                        f"tensor {key} {tuple(a.shape)} in {adapter_dir} does not match a parameter of the base "
+                        f"model ({'no ' + name if target is None else tuple(target.shape)})"
+                    )
+                target.copy_(a.to(target.dtype))
+                continue
             if ".lora_A." not in key:
                 continue
             b = tensors.get(key.replace(".lora_A.", ".lora_B."))

@@ -79,6 +79,9 @@ def register_reward(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     e.add_argument("run", help="a `flame reward train` run folder")
     e.add_argument("--out", required=True, help="folder to write (must not exist)")
     e.add_argument("--name", required=True, help="the judge's name, the first part of its fingerprint")
+    e.add_argument(
+        "--adapter", action="store_true", help="write a compact LoRA checkpoint over the base instead of merged weights"
+    )
     e.set_defaults(handler=_reward_export)
 
 
@@ -175,7 +178,7 @@ def _reward_train(args: argparse.Namespace) -> int:
 def _reward_export(args: argparse.Namespace) -> int:
     from flame_train.reward_model import export_reward_model
 
-    out = export_reward_model(args.run, args.out, name=args.name)
+    out = export_reward_model(args.run, args.out, name=args.name, adapter=args.adapter)
     print(json.dumps({"judge": str(out), "fingerprint": json.loads((out / "flame.json").read_text())["fingerprint"]}))
     return 0
 

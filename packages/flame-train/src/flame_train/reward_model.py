@@ -587,14 +587,15 @@ class RewardTrainer:
 # -- export ----------------------------------------------------------------------------------------
 
 
-def export_reward_model(run: str | Path, out: str | Path, *, name: str) -> Path:
-    """A plain `*ForSequenceClassification` folder (LoRA merged) from a run's latest checkpoint.
+def export_reward_model(run: str | Path, out: str | Path, *, name: str, adapter: bool = False) -> Path:
+    """A reward-model folder from a run's latest checkpoint.
 
-    Loadable by `AutoModelForSequenceClassification.from_pretrained` and vLLM's pooling runner; its
-    flame.json says how flame renders a response for it (the reward view, at `max_input_tokens`).
+    By default a plain `*ForSequenceClassification` folder (LoRA merged), loadable by
+    `AutoModelForSequenceClassification.from_pretrained` and vLLM's pooling runner. With `adapter=True`
+    a compact LoRA checkpoint (peft's format: the top layers' LoRA and the score head, a few MB) over
+    the run's base, which flame loads (`Judge.load`) and merges for vLLM. Either way its flame.json
+    says how flame renders a response for it (the reward view, at `max_input_tokens`).
     """
-    import hashlib
-
     import torch
     from safetensors.torch import load_file
 
@@ -606,25 +607,29 @@ def export_reward_model(run: str | Path, out: str | Path, *, name: str) -> Path:
     folder = run / CHECKPOINT
     if not (folder / "trainable.safetensors").is_file():
         raise CheckpointError(f"{folder} has no weights yet; train first")
+    if out.exists():
+        raise CheckpointError(f"{out} already exists; remove it or choose another --out")
     state = json.loads((folder / "state.json").read_text())
     model, tokenizer = load_reward_model(config)
     named = dict(model.named_parameters())
     with torch.no_grad():
         for n, t in load_file(str(folder / "trainable.safetensors")).items():
             named[n].copy_(t)
-    merged = model.merge_and_unload()
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    merged.save_pretrained(tmp, safe_serialization=True)
-    tokenizer.save_pretrained(tmp)
-    digest = hashlib.sha256()
-    for file in sorted(tmp.glob("*.safetensors")):
-        digest.update(file.read_bytes())
+    if adapter:
+        from flame_judge.loading import base_reference
+
+        model.save_pretrained(tmp, safe_serialization=True)
+        (tmp / "README.md").unlink(missing_ok=True)  # peft's empty model card template
+        head = {"format": "lora", "kind": "reward", "base": base_reference(config.base_model, out)}
+    else:
+        model.merge_and_unload().save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        head = {"kind": "reward", "format": "hf-sequence-classification"}
     meta = {
         "name": name,
-        "fingerprint": f"{name}@{digest.hexdigest()[:16]}",
-        "kind": "reward",
-        "format": "hf-sequence-classification",
+        **head,
         "reward_model": {
             "max_input_tokens": config.max_input_tokens,
             "rendering": "flame_data.templates.reward_task (pointwise view, read at EVALUATION:/score:)",
@@ -639,7 +644,9 @@ def export_reward_model(run: str | Path, out: str | Path, *, name: str) -> Path:
         },
     }
     (tmp / "flame.json").write_text(json.dumps(meta, indent=2) + "\n")
-    if out.exists():
-        raise CheckpointError(f"{out} already exists; remove it or choose another --out")
     tmp.rename(out)
+    from flame_judge.loading import fingerprint_of
+
+    meta = {"name": name, "fingerprint": fingerprint_of(name, out), **{k: v for k, v in meta.items() if k != "name"}}
+    (out / "flame.json").write_text(json.dumps(meta, indent=2) + "\n")
     return out

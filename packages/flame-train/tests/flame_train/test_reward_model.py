@@ -124,3 +124,71 @@ def test_export_is_a_plain_hf_folder_with_identical_rewards(
             torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
     with pytest.raises(CheckpointError, match="already exists"):
         export_reward_model(tmp_path / "run", out, name="tiny-rm")
+
+
+def _sizes(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+
+def test_adapter_export_is_compact_and_judges_like_the_merged_one(
+    tiny_model: Path, tiny_mixture: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from flame_judge import Judge
+    from flame_judge.loading import fingerprint_of
+
+    RewardTrainer(_config(tiny_model, tiny_mixture, tmp_path / "run"), log=lambda s: None).train()
+    merged = export_reward_model(tmp_path / "run", tmp_path / "merged", name="tiny-rm")
+    small = export_reward_model(tmp_path / "run", tmp_path / "small", name="tiny-rm", adapter=True)
+    meta = json.loads((small / "flame.json").read_text())
+    assert (meta["format"], meta["kind"]) == ("lora", "reward")
+    assert meta["fingerprint"] == fingerprint_of("tiny-rm", small)
+    assert not list(small.glob("model*.safetensors"))  # the base's weights stay with the base
+    assert _sizes(small) * 4 < _sizes(merged)
+    pairs = [
+        ("Name a prime number.", "7 is prime.", "Eight."),
+        ("Summarize: the cat sat on the mat.", "A cat sat on a mat.", "Dogs bark at night, loudly and often."),
+    ]
+    plain, compact = Judge.load(merged, cache=False), Judge.load(small, cache=False)
+    assert plain.kind == compact.kind == "reward"
+    want = [plain.pairwise(p, a, b).prob_a for p, a, b in pairs]
+    got = [compact.pairwise(p, a, b).prob_a for p, a, b in pairs]
+    assert got == pytest.approx(want, abs=1e-5)
+    assert len(set(want)) == 2 and all(0 < p < 1 for p in want)
+
+    # A judge folder that ships the reward model for its pairs: pairs by reward, the rest by labels.
+    combo = tmp_path / "combo"
+    shutil.copytree(tiny_model, combo)
+    export_reward_model(tmp_path / "run", combo / "reward", name="tiny-rm", adapter=True)
+    (combo / "flame.json").write_text(json.dumps({"name": "combo", "pairwise_judge": "reward"}))
+    judge, labels_only = Judge.load(combo, cache=False), Judge.load(tiny_model, cache=False)
+    assert (judge.kind, labels_only.kind) == ("reward", "generative")
+    assert [judge.pairwise(p, a, b).prob_a for p, a, b in pairs] == pytest.approx(want, abs=1e-5)
+    rating = judge.pointwise("Name a prime number.", "7 is prime.")
+    alone = labels_only.pointwise("Name a prime number.", "7 is prime.")
+    assert dict(rating.distribution) == pytest.approx(dict(alone.distribution), abs=1e-6)
+    assert rating.kind == "generative"
+    before = judge.fingerprint
+    assert before != fingerprint_of("combo", tiny_model)  # the reward part is in the judge's identity
+    (combo / "reward" / "adapter_model.safetensors").write_bytes(
+        (combo / "reward" / "adapter_model.safetensors").read_bytes()[:-1] + b" "
+    )
+    assert fingerprint_of("combo", combo) != before
+
+
+def test_a_pairwise_judge_that_is_not_a_reward_model_is_refused(tiny_model: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from flame_judge import Judge
+    from flame_judge.errors import ModelNotFoundError, UnsupportedModelError
+
+    combo = tmp_path / "combo"
+    shutil.copytree(tiny_model, combo)
+    shutil.copytree(tiny_model, combo / "labels")
+    (combo / "flame.json").write_text(json.dumps({"pairwise_judge": "labels"}))
+    with pytest.raises(UnsupportedModelError, match="pairwise_judge 'labels' is a generative model"):
+        Judge.load(combo, cache=False)
+    (combo / "flame.json").write_text(json.dumps({"pairwise_judge": "../elsewhere"}))
+    with pytest.raises(ModelNotFoundError, match="must name a reward-model folder inside"):
+        Judge.load(combo, cache=False)

@@ -23,7 +23,7 @@ def build(
     eager: bool = False,
     options: dict[str, Any] | None = None,
 ) -> tuple[GenerativeBackend, RewardScorer | None]:
-    from flame_judge.loading import load, model_kind, parse_spec
+    from flame_judge.loading import load, parse_spec
     from flame_judge.scoring import GenerativeBackend
 
     spec = parse_spec(model)
@@ -32,7 +32,7 @@ def build(
         loaded, engine = _remote(spec, device, options)
     else:
         loaded = load(spec.target, device=device, eager=eager and spec.engine == "transformers")
-        kind = model_kind(loaded.directory)
+        kind = loaded.kind
         if spec.engine == "vllm":
             engine = _vllm(loaded, kind, max_input_tokens, options)
             if eager:
@@ -49,6 +49,8 @@ def build(
         from flame_judge.backends.hf_reward import HFRewardJudge
 
         reward = HFRewardJudge(loaded.tokenizer, engine, max_input_tokens=max_input_tokens)
+    elif loaded.pairwise is not None:
+        reward = _pairwise(loaded, engine.engine, reward_max_input_tokens, batch_tokens)
     elif loaded.reward is not None:
         if engine.engine != "transformers":
             raise UnsupportedModelError(
@@ -62,6 +64,25 @@ def build(
             loaded, loaded.reward, max_input_tokens=reward_max_input_tokens, batch_tokens=batch_tokens
         )
     return backend, reward
+
+
+def _pairwise(loaded: LoadedModel, engine_name: str, max_input_tokens: int | None, batch_tokens: int) -> RewardScorer:
+    """The reward model a judge folder ships for its pairs (`pairwise_judge`), in this process."""
+    from flame_judge.backends.hf_reward import HFRewardJudge
+    from flame_judge.backends.transformers import TransformersEngine
+    from flame_judge.judge import trained_input_tokens
+
+    part = loaded.pairwise
+    assert part is not None
+    if engine_name != "transformers":
+        raise UnsupportedModelError(
+            f"{loaded.name} judges pairs with the reward model it ships ({part.name}), which runs in this process "
+            f"beside its label model; the {engine_name} engine cannot run both: load it without the engine prefix, "
+            f"or serve the reward model on its own"
+        )
+    engine = TransformersEngine(part, kind="reward", batch_tokens=batch_tokens)
+    budget = max_input_tokens or trained_input_tokens(part.adapter or part.directory)
+    return HFRewardJudge(part.tokenizer, engine, max_input_tokens=budget)
 
 
 def _vllm(loaded: LoadedModel, kind: Any, max_input_tokens: int, options: dict[str, Any]) -> Any:

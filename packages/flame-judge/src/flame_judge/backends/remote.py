@@ -75,13 +75,11 @@ class RemoteEngine:
         hash of its weights; otherwise by the folder name it reports (give `fingerprint=` to pin weights
         on another machine).
         """
-        from flame_judge.loading import model_kind
-
         local = Path(self._root)
         if self._given_fingerprint is None and local.is_dir() and local.resolve() == loaded.directory.resolve():
             self.fingerprint = f"served:{self.model}@{loaded.fingerprint}"
         if self._kind is None:
-            self.model_kind = model_kind(loaded.directory)
+            self.model_kind = loaded.kind
 
     # -- HTTP -------------------------------------------------------------------------------------
 
