@@ -632,6 +632,7 @@ def export_reward_model(run: str | Path, out: str | Path, *, name: str, adapter:
         **head,
         "reward_model": {
             "max_input_tokens": config.max_input_tokens,
+            "view": "flame",  # how flame renders a response for it: the reward view below, not a chat turn
             "rendering": "flame_data.templates.reward_task (pointwise view, read at EVALUATION:/score:)",
             "base_model": config.base_model,
             "top_layers": config.top_layers,

@@ -138,7 +138,8 @@ def test_adapter_export_is_compact_and_judges_like_the_merged_one(
     from flame_judge import Judge
     from flame_judge.loading import fingerprint_of
 
-    RewardTrainer(_config(tiny_model, tiny_mixture, tmp_path / "run"), log=lambda s: None).train()
+    trainer = RewardTrainer(_config(tiny_model, tiny_mixture, tmp_path / "run"), log=lambda s: None)
+    trainer.train()
     merged = export_reward_model(tmp_path / "run", tmp_path / "merged", name="tiny-rm")
     small = export_reward_model(tmp_path / "run", tmp_path / "small", name="tiny-rm", adapter=True)
     meta = json.loads((small / "flame.json").read_text())
@@ -155,7 +156,19 @@ def test_adapter_export_is_compact_and_judges_like_the_merged_one(
     want = [plain.pairwise(p, a, b).prob_a for p, a, b in pairs]
     got = [compact.pairwise(p, a, b).prob_a for p, a, b in pairs]
     assert got == pytest.approx(want, abs=1e-5)
-    assert len(set(want)) == 2 and all(0 < p < 1 for p in want)
+    assert len(set(want)) == 2
+    assert all(0 < p < 1 for p in want)
+    # The judge renders a response exactly as training did (flame's reward view, not a chat turn).
+    entry = next(e for e in trainer.pool if not e.generic)
+    spec, fields = constructed.spec_of(entry.pair.task, trainer.encoder.specs), entry.pair.fields(chosen_first=True)[0]
+    trainer.model.eval()
+    with torch.no_grad():
+        chosen, rejected = (
+            trainer.model(input_ids=torch.tensor([ids])).logits.item() for ids in trainer.encoder.encode(spec, fields)
+        )
+    assert compact.pair_scores([(spec, fields)])[0].prob_a_first == pytest.approx(
+        torch.sigmoid(torch.tensor(chosen - rejected)).item(), abs=1e-5
+    )
 
     # A judge folder that ships the reward model for its pairs: pairs by reward, the rest by labels.
     combo = tmp_path / "combo"

@@ -19,6 +19,7 @@ from flame_judge.errors import InputTooLongError, UnsupportedModelError
 if TYPE_CHECKING:
     from flame_data.schema import TaskSpec
     from flame_judge.backends import Engine
+    from flame_judge.scoring import GenerativeBackend
 
 
 @dataclass(frozen=True)
@@ -101,10 +102,15 @@ class HFRewardJudge:
     two responses, `score` prepared queries.
     """
 
-    def __init__(self, tokenizer: Any, engine: Engine, *, max_input_tokens: int = 2048) -> None:
+    def __init__(
+        self, tokenizer: Any, engine: Engine, *, max_input_tokens: int = 2048, view: GenerativeBackend | None = None
+    ) -> None:
         self.tokenizer = tokenizer
         self.engine = engine
         self.max_input_tokens = max_input_tokens
+        # A reward model flame trained reads flame's own reward view of the task (`templates.reward_task`,
+        # rendered as the label path renders it), not a chat turn: `view` renders it that way.
+        self.view = view
 
     def prepare(self, pairwise: TaskSpec, fields: Sequence[tuple[str, str]]) -> tuple[ResponseQuery, ResponseQuery]:
         """Both responses (the last two fields) with the request (the fields before them) as the user turn.
@@ -113,7 +119,8 @@ class HFRewardJudge:
         """
         from flame_data import templates
 
-        del pairwise
+        if self.view is not None:
+            return self._prepare_view(pairwise, fields)
         out = []
         for inputs in templates.reward_inputs(fields):
             prompt = "\n\n".join(value for _, value in inputs[:-1])
@@ -122,6 +129,21 @@ class HFRewardJudge:
             )
             context = tuple(name for name, _ in inputs[:-1]) if prompt_cut else ()
             out.append(ResponseQuery(tuple(ids), context, response_cut))
+        return out[0], out[1]
+
+    def _prepare_view(
+        self, pairwise: TaskSpec, fields: Sequence[tuple[str, str]]
+    ) -> tuple[ResponseQuery, ResponseQuery]:
+        """Each response in flame's reward view, read at the answer position (as `flame reward train` reads it)."""
+        from flame_data import templates
+
+        assert self.view is not None
+        spec = templates.reward_task(pairwise)
+        out = []
+        for inputs in templates.reward_inputs(fields):
+            query = self.view.prepare(spec, inputs)
+            context = tuple(name for name in query.truncated if name != "response")
+            out.append(ResponseQuery(tuple(self.view.model_input(query)), context, "response" in query.truncated))
         return out[0], out[1]
 
     def score(self, queries: Sequence[ResponseQuery], *, batch_size: int | None = None) -> list[float]:
