@@ -96,29 +96,20 @@ class RewardHead:
         return cls(config, tensors["weight"], tensors["mean"], tensors["scale"])
 
 
-class RewardFeatures:
-    """Hidden-state features of single responses, batched by length, in fp32."""
+class RewardView:
+    """A pairwise example's two responses, each alone in flame's reward view of the task
+    (`templates.reward_task`), rendered as the label path renders it and ending at its answer position."""
 
-    def __init__(
-        self,
-        loaded: LoadedModel,
-        config: RewardConfig,
-        *,
-        max_input_tokens: int | None = None,
-        batch_tokens: int = 16384,
-        max_batch_size: int = 64,
-        share_prefixes: bool = True,
-    ) -> None:
+    def __init__(self, loaded: LoadedModel, max_input_tokens: int) -> None:
         self.loaded = loaded
-        self.config = config
-        self.max_input_tokens = max_input_tokens or config.max_input_tokens
-        self.batch_tokens = batch_tokens
-        self.max_batch_size = max_batch_size
-        self.share_prefixes = share_prefixes  # run the context both responses share once (exact; see prefix.py)
-        self._shares: bool | None = None  # sharing_works(model), probed on first use
+        self.max_input_tokens = max_input_tokens
         # Reuses the generative renderer's chat wrap, answer position and label tokens.
-        self._render = GenerativeBackend(loaded, max_input_tokens=self.max_input_tokens)
+        self._render = GenerativeBackend(loaded, max_input_tokens=max_input_tokens)
         self._view = TokenizerView(loaded.tokenizer)
+
+    def model_input(self, query: RewardQuery) -> list[int]:
+        """The token ids a forward pass reads for one response; its last is where the reward is read."""
+        return self._render.model_input(query.query)
 
     def _query(self, spec: TaskSpec, inputs: Sequence[tuple[str, str]]) -> LabelQuery:
         before, after = chat_prefix_suffix(self.loaded.tokenizer)
@@ -175,6 +166,32 @@ class RewardFeatures:
             keep -= excess  # tokens merge differently across the cut; cut again, tighter
         return query, True, max(excess, 1)
 
+
+class RewardFeatures:
+    """Hidden-state features of single responses, batched by length, in fp32."""
+
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        config: RewardConfig,
+        *,
+        max_input_tokens: int | None = None,
+        batch_tokens: int = 16384,
+        max_batch_size: int = 64,
+        share_prefixes: bool = True,
+    ) -> None:
+        self.loaded = loaded
+        self.config = config
+        self.max_input_tokens = max_input_tokens or config.max_input_tokens
+        self.batch_tokens = batch_tokens
+        self.max_batch_size = max_batch_size
+        self.share_prefixes = share_prefixes  # run the context both responses share once (exact; see prefix.py)
+        self._shares: bool | None = None  # sharing_works(model), probed on first use
+        self.view = RewardView(loaded, self.max_input_tokens)
+
+    def prepare(self, pairwise: TaskSpec, fields: Sequence[tuple[str, str]]) -> tuple[RewardQuery, RewardQuery]:
+        return self.view.prepare(pairwise, fields)
+
     def __call__(self, queries: Sequence[RewardQuery], *, batch_size: int | None = None) -> torch.Tensor:
         """(len(queries), dim) float32: per layer the answer-position and the mean state, then log1p(tokens).
 
@@ -184,7 +201,7 @@ class RewardFeatures:
         import torch
 
         model, device = self.loaded.model, self.loaded.device
-        encoded = [self._render.model_input(q.query) for q in queries]
+        encoded = [self.view.model_input(q) for q in queries]
         n_states = int(getattr(model.config, "num_hidden_layers")) + 1  # noqa: B009
         if any(not -n_states <= layer < n_states for layer in self.config.layers):
             raise JudgeError(f"reward head reads layers {self.config.layers} but the model has {n_states} states")

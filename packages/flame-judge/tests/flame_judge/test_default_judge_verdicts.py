@@ -123,7 +123,7 @@ def test_both_responses_of_a_pair_see_the_same_context(judge: Judge, prompt: int
     assert context_of(qa.query.text) == context_of(qb.query.text)
     assert qa.context_cut == qb.context_cut
     for q in (qa, qb):
-        assert len(judge.reward.features._render.model_input(q.query)) <= judge.reward.max_input_tokens
+        assert len(judge.reward.features.view.model_input(q)) <= judge.reward.max_input_tokens
 
 
 def test_the_cli_names_what_was_cut():

@@ -203,21 +203,16 @@ class ResponseEncoder:
     def __init__(self, base_model: str, max_input_tokens: int) -> None:
         from flame_data.registry import tasks as registered
         from flame_judge.loading import load
-        from flame_judge.scoring import GenerativeBackend
+        from flame_judge.reward import RewardView
 
         self.specs = {name: spec for name, (spec, _) in registered().items()}
-        self.render = GenerativeBackend(load(base_model, device="cpu"), max_input_tokens=max_input_tokens)
+        self.view = RewardView(load(base_model, device="cpu"), max_input_tokens)
 
     def encode(self, spec: Any, fields: Sequence[tuple[str, str]]) -> tuple[list[int], list[int]]:
-        """(first response ids, second response ids) of a pairwise example."""
-        from flame_data import templates
-
-        view = templates.reward_task(spec)
-        a, b = templates.reward_inputs(fields)
-        return (
-            self.render.model_input(self.render.prepare(view, a)),
-            self.render.model_input(self.render.prepare(view, b)),
-        )
+        """(first response ids, second response ids) of a pairwise example: the judge's own reward view,
+        the context cut once for the pair."""
+        qa, qb = self.view.prepare(spec, fields)
+        return self.view.model_input(qa), self.view.model_input(qb)
 
     def pool_pair(self, entry: PoolPair) -> tuple[list[int], list[int]]:
         """(chosen ids, rejected ids)."""
@@ -255,21 +250,31 @@ class LowerCache:
     def _path(self, key: str) -> Path:
         return self.directory / f"{key}.safetensors"
 
-    def get(self, key: str) -> tuple[torch.Tensor, torch.Tensor] | None:
+    def get(self, key: str, ids: tuple[Sequence[int], Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The states stored for `key`, only if they were computed from these very token ids (a changed
+        rendering or budget is a miss, never stale states)."""
         from safetensors.torch import load_file
 
         path = self._path(key)
         if not path.is_file():
             return None
         t = load_file(str(path))
+        if "ids_a" not in t or t["ids_a"].tolist() != list(ids[0]) or t["ids_b"].tolist() != list(ids[1]):
+            return None
         return t["a"], t["b"]
 
-    def put(self, key: str, a: torch.Tensor, b: torch.Tensor) -> None:
+    def put(self, key: str, a: torch.Tensor, b: torch.Tensor, ids: tuple[Sequence[int], Sequence[int]]) -> None:
         import torch
         from safetensors.torch import save_file
 
         tmp = self.directory / f".{key}.tmp"
-        save_file({"a": a.to(torch.bfloat16).contiguous(), "b": b.to(torch.bfloat16).contiguous()}, str(tmp))
+        tensors = {
+            "a": a.to(torch.bfloat16).contiguous(),
+            "b": b.to(torch.bfloat16).contiguous(),
+            "ids_a": torch.tensor(list(ids[0]), dtype=torch.int64),
+            "ids_b": torch.tensor(list(ids[1]), dtype=torch.int64),
+        }
+        save_file(tensors, str(tmp))
         tmp.rename(self._path(key))
 
 
@@ -370,18 +375,18 @@ class RewardTrainer:
 
         from flame_judge.scoring import pad_right
 
+        ids = encode()
         if self.cache is not None:
-            hit = self.cache.get(key)
+            hit = self.cache.get(key, ids)
             if hit is not None:
                 return hit
-        ids = encode()
         pad = int(self.model.config.pad_token_id or 0)
         x, mask = pad_right(list(ids), pad)
         with self._autocast():
             h = self.split.lower(x, mask)
         a, b = h[0, : len(ids[0])].to(torch.bfloat16), h[1, : len(ids[1])].to(torch.bfloat16)
         if self.cache is not None:
-            self.cache.put(key, a, b)
+            self.cache.put(key, a, b, ids)
         return a, b
 
     def _autocast(self) -> Any:

@@ -205,3 +205,16 @@ def test_a_pairwise_judge_that_is_not_a_reward_model_is_refused(tiny_model: Path
     (combo / "flame.json").write_text(json.dumps({"pairwise_judge": "../elsewhere"}))
     with pytest.raises(ModelNotFoundError, match="must name a reward-model folder inside"):
         Judge.load(combo, cache=False)
+
+
+def test_lower_cache_never_returns_states_of_other_token_ids(tmp_path: Path) -> None:
+    from flame_train.reward_model import LowerCache
+
+    cache = LowerCache(tmp_path)
+    a, b = torch.randn(3, 4), torch.randn(2, 4)
+    cache.put("000001", a, b, ([1, 2, 3], [4, 5]))
+    hit = cache.get("000001", ([1, 2, 3], [4, 5]))
+    assert hit is not None
+    torch.testing.assert_close(hit[0], a.to(torch.bfloat16))
+    assert cache.get("000001", ([1, 2, 9], [4, 5])) is None  # the rendering or the budget changed
+    assert cache.get("000002", ([1, 2, 3], [4, 5])) is None

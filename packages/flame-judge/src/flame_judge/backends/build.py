@@ -10,6 +10,7 @@ from flame_judge.errors import ModelSpecError, UnsupportedModelError
 if TYPE_CHECKING:
     from flame_judge.backends import Engine, RewardScorer
     from flame_judge.loading import LoadedModel, ModelSpec
+    from flame_judge.reward import RewardView
     from flame_judge.scoring import GenerativeBackend
 
 
@@ -48,7 +49,7 @@ def build(
     if engine.model_kind == "reward":
         from flame_judge.backends.hf_reward import HFRewardJudge
 
-        view = _flame_view(loaded, max_input_tokens, batch_tokens)
+        view = _flame_view(loaded, max_input_tokens)
         reward = HFRewardJudge(loaded.tokenizer, engine, max_input_tokens=max_input_tokens, view=view)
     elif loaded.pairwise is not None:
         reward = _pairwise(loaded, engine.engine, reward_max_input_tokens, batch_tokens)
@@ -83,20 +84,20 @@ def _pairwise(loaded: LoadedModel, engine_name: str, max_input_tokens: int | Non
         )
     engine = TransformersEngine(part, kind="reward", batch_tokens=batch_tokens)
     budget = max_input_tokens or trained_input_tokens(part.adapter or part.directory)
-    view = _flame_view(part, budget, batch_tokens)
+    view = _flame_view(part, budget)
     return HFRewardJudge(part.tokenizer, engine, max_input_tokens=budget, view=view)
 
 
-def _flame_view(loaded: LoadedModel, max_input_tokens: int, batch_tokens: int) -> GenerativeBackend | None:
+def _flame_view(loaded: LoadedModel, max_input_tokens: int) -> RewardView | None:
     """A renderer of flame's reward view for a reward model `flame reward train` made (its flame.json
     `reward_model.view` is "flame"); None for any other reward model (it reads a chat turn)."""
     from flame_judge.loading import read_meta
-    from flame_judge.scoring import GenerativeBackend
+    from flame_judge.reward import RewardView
 
     section = read_meta(loaded.adapter or loaded.directory).get("reward_model")
     if not (isinstance(section, dict) and section.get("view") == "flame"):
         return None
-    return GenerativeBackend(loaded, max_input_tokens=max_input_tokens, batch_tokens=batch_tokens)
+    return RewardView(loaded, max_input_tokens)
 
 
 def _vllm(loaded: LoadedModel, kind: Any, max_input_tokens: int, options: dict[str, Any]) -> Any:

@@ -19,7 +19,7 @@ from flame_judge.errors import InputTooLongError, UnsupportedModelError
 if TYPE_CHECKING:
     from flame_data.schema import TaskSpec
     from flame_judge.backends import Engine
-    from flame_judge.scoring import GenerativeBackend
+    from flame_judge.reward import RewardView
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class HFRewardJudge:
     """
 
     def __init__(
-        self, tokenizer: Any, engine: Engine, *, max_input_tokens: int = 2048, view: GenerativeBackend | None = None
+        self, tokenizer: Any, engine: Engine, *, max_input_tokens: int = 2048, view: RewardView | None = None
     ) -> None:
         self.tokenizer = tokenizer
         self.engine = engine
@@ -134,17 +134,12 @@ class HFRewardJudge:
     def _prepare_view(
         self, pairwise: TaskSpec, fields: Sequence[tuple[str, str]]
     ) -> tuple[ResponseQuery, ResponseQuery]:
-        """Each response in flame's reward view, read at the answer position (as `flame reward train` reads it)."""
-        from flame_data import templates
-
+        """Each response in flame's reward view, read at the answer position (as `flame reward train` reads
+        it); the context is cut once for the pair, so both responses see the same context."""
         assert self.view is not None
-        spec = templates.reward_task(pairwise)
-        out = []
-        for inputs in templates.reward_inputs(fields):
-            query = self.view.prepare(spec, inputs)
-            context = tuple(name for name in query.truncated if name != "response")
-            out.append(ResponseQuery(tuple(self.view.model_input(query)), context, "response" in query.truncated))
-        return out[0], out[1]
+        qa, qb = self.view.prepare(pairwise, fields)
+        a, b = (ResponseQuery(tuple(self.view.model_input(q)), q.context_cut, q.response_cut) for q in (qa, qb))
+        return a, b
 
     def score(self, queries: Sequence[ResponseQuery], *, batch_size: int | None = None) -> list[float]:
         return self.engine.rewards([q.ids for q in queries], batch_size=batch_size)
