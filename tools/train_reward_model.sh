@@ -5,6 +5,8 @@
 #
 #   tools/train_reward_model.sh            # start or resume; log in $OUT/train.log
 #   tools/train_reward_model.sh export     # write $OUT/judge, a plain *ForSequenceClassification folder
+#   tools/train_reward_model.sh ship       # make it the default judge's pairwise part (a compact LoRA in
+#                                          # flame_judge/judges/flame-smol/reward, named by pairwise_judge)
 #
 # Pairs come from the collection's train split only: human pairs balanced per task so "longer wins"
 # is exactly 0.5, plus constructed pairs (neighbour prompt, irrelevant addition, forged EVALUATION
@@ -17,13 +19,32 @@ OUT=${OUT:-runs/reward-model}
 FLAME=${FLAME:-uv run flame}
 SETTINGS=(
   --set top_layers=6 --set lora_r=16 --set lora_alpha=32 --set lr=3e-4 --set warmup_steps=20
-  --set batch_pairs=8 --set epochs=3 --set max_steps="${MAX_STEPS:-0}" --set max_input_tokens=384
+  --set batch_pairs=8 --set epochs="${EPOCHS:-1}" --set max_steps="${MAX_STEPS:-0}" --set max_input_tokens=384
   --set per_task=100 --set neighbour=400 --set distractor=400 --set safety_repeat=1 --set generic_share=0.3
-  --set dev_per_suite=8 --set eval_every="${EVAL_EVERY:-25}" --set checkpoint_minutes=5 --set threads="${THREADS:-1}"
+  --set dev_per_suite=8 --set eval_every="${EVAL_EVERY:-100}" --set checkpoint_minutes=5 --set threads="${THREADS:-1}"
 )
 [ -f "$MIX/mixture.json" ] || $FLAME data build --out "$MIX" --on-error skip
 if [ "${1:-train}" = export ]; then
   $FLAME reward export "$OUT" --out "$OUT/judge" --name flame-rm
+  exit 0
+fi
+if [ "${1:-train}" = ship ]; then
+  JUDGE=packages/flame-judge/src/flame_judge/judges/flame-smol
+  rm -rf "$JUDGE/reward"
+  $FLAME reward export "$OUT" --out "$JUDGE/reward" --name flame-smol-rm --adapter
+  rm -f "$JUDGE/reward_head.safetensors"  # the previous pairwise head (git history keeps it)
+  uv run python - "$JUDGE/flame.json" <<'PY'
+import json, sys
+path = sys.argv[1]
+meta = json.load(open(path))
+meta.pop("reward_head", None)
+meta["pairwise_judge"] = "reward"
+open(path, "w").write(json.dumps(meta, indent=2) + "\n")
+from pathlib import Path
+from flame_judge.loading import fingerprint_of
+meta["fingerprint"] = fingerprint_of(meta["name"], Path(path).parent)  # the reward part is chained in
+open(path, "w").write(json.dumps(meta, indent=2) + "\n")
+PY
   exit 0
 fi
 mkdir -p "$OUT"
