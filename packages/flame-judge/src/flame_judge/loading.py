@@ -594,7 +594,8 @@ def _chain_digest(found: Resolved) -> str:
 
 def fingerprint_of(name: str, directory: Path) -> str:
     """`chain_fingerprint` of the model in `directory` (a plain folder or a LoRA checkpoint), under `name`."""
-    if read_meta(directory).get("format") != "lora":
+    meta = read_meta(directory)
+    if meta.get("format") != "lora" and "pairwise_judge" not in meta:
         return f"{name}@{weights_digest(directory)[:16]}"
     found = resolve(directory)
     return chain_fingerprint(

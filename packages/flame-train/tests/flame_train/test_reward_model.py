@@ -183,6 +183,7 @@ def test_adapter_export_is_compact_and_judges_like_the_merged_one(
     assert dict(rating.distribution) == pytest.approx(dict(alone.distribution), abs=1e-6)
     assert rating.kind == "generative"
     before = judge.fingerprint
+    assert fingerprint_of("combo", combo) == before
     assert before != fingerprint_of("combo", tiny_model)  # the reward part is in the judge's identity
     (combo / "reward" / "adapter_model.safetensors").write_bytes(
         (combo / "reward" / "adapter_model.safetensors").read_bytes()[:-1] + b" "
