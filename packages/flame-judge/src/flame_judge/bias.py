@@ -57,6 +57,9 @@ class ProbedJudge(Protocol):
     @property
     def kind(self) -> str: ...
 
+    @property
+    def gives_labels(self) -> bool: ...
+
     def pair_probs(self, items: Sequence[tuple[TaskSpec, Sequence[tuple[str, str]]]]) -> list[Any]: ...
 
     def distributions(self, requests: Sequence[tuple[TaskSpec, Sequence[tuple[str, str]]]]) -> list[Any]: ...
@@ -163,6 +166,10 @@ def run_probes(
     if not pairwise:
         results = [ProbeResult(p, None, 0, "", "no pairwise items with a human winner") for p in COBBLER]
     results.append(_inject_pairwise(judge, pairwise))
+    if not judge.gives_labels:
+        note = "n/a: a reward model on its own gives pairwise verdicts only"
+        results += [ProbeResult(p, None, 0, "", note) for p in ("injection-pointwise", "injection-classification")]
+        return results
     results.append(_inject_pointwise(judge, [i for i in items if i.task_type == "pointwise"]))
     results.append(_inject_classification(judge, [i for i in items if i.task_type == "classification"]))
     return results

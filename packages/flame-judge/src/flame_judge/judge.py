@@ -290,6 +290,12 @@ class Judge:
         """How pairwise verdicts are made: "reward" (a Bradley-Terry head) or "generative" (A/B labels)."""
         return "reward" if self.reward is not None else "generative"
 
+    @property
+    def gives_labels(self) -> bool:
+        """Whether it gives pointwise and classification verdicts (label probabilities): False for a
+        reward model on its own, which only compares responses."""
+        return self.backend.engine.model_kind == "generative"
+
     def close(self) -> None:
         if self.cache is not None:
             self.cache.close()

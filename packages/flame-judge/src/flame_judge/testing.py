@@ -49,6 +49,7 @@ class FakeJudge:
     name = "fake"
     fingerprint = "fake@0"
     kind: JudgeKind = "generative"
+    gives_labels: bool = True  # as `Judge.gives_labels`
 
     def __init__(self, *, calibration: Calibration | None = None) -> None:
         self.calls = 0

@@ -218,6 +218,22 @@ def test_order_is_na_for_a_reward_judge_and_stays_out_of_the_average():
     assert cobbler_average(list(rates.values())) == pytest.approx(0.5 / 3)
 
 
+class RewardModelOnly(RewardJudge):
+    gives_labels = False
+
+    def label_probs(self, spec: TaskSpec, fields: Sequence[tuple[str, str]]) -> dict[str, float]:
+        raise AssertionError("a reward model on its own has no label probabilities to ask for")
+
+
+def test_a_reward_model_on_its_own_is_probed_on_pairs_only():
+    rates = _rates(RewardModelOnly())
+    for probe in ("injection-pointwise", "injection-classification"):
+        assert rates[probe].rate is None
+        assert rates[probe].note == "n/a: a reward model on its own gives pairwise verdicts only"
+    assert rates["injection-pairwise"].rate is not None
+    assert rates["salience"].rate is not None
+
+
 def test_items_without_other_types_report_na_not_zero():
     results = run_probes(ContentJudge(), _pairwise_items())
     by = {r.probe: r for r in results}
