@@ -219,3 +219,25 @@ def test_lower_cache_never_returns_states_of_other_token_ids(tmp_path: Path) -> 
     torch.testing.assert_close(hit[0], a.to(torch.bfloat16))
     assert cache.get("000001", ([1, 2, 9], [4, 5])) is None  # the rendering or the budget changed
     assert cache.get("000002", ([1, 2, 3], [4, 5])) is None
+
+
+def test_a_reward_lora_merges_into_the_plain_folder_vllm_reads(
+    tiny_model: Path, tiny_mixture: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from transformers import AutoModelForSequenceClassification
+
+    from flame_judge.loading import merged_dir, resolve
+
+    monkeypatch.setenv("FLAME_CACHE_DIR", str(tmp_path / "cache"))
+    RewardTrainer(_config(tiny_model, tiny_mixture, tmp_path / "run"), log=lambda s: None).train()
+    merged = export_reward_model(tmp_path / "run", tmp_path / "merged", name="tiny-rm")
+    small = export_reward_model(tmp_path / "run", tmp_path / "small", name="tiny-rm", adapter=True)
+    folder = merged_dir(resolve(small), json.loads((small / "flame.json").read_text())["fingerprint"])
+    config = json.loads((folder / "config.json").read_text())
+    assert config["architectures"] == ["LlamaForSequenceClassification"]  # what vLLM's pooling runner reads
+    assert config["pad_token_id"] is not None
+    want = AutoModelForSequenceClassification.from_pretrained(str(merged)).eval()
+    got = AutoModelForSequenceClassification.from_pretrained(str(folder)).eval()
+    x = torch.tensor([[1, 5, 9, 200, 31, 7]])
+    with torch.no_grad():
+        torch.testing.assert_close(got(input_ids=x).logits, want(input_ids=x).logits, rtol=1e-5, atol=1e-5)
