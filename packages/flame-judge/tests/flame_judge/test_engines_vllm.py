@@ -56,6 +56,42 @@ def rm_folder(tmp_path_factory) -> Path:
     return save(reward_model(hidden=64), tmp_path_factory.mktemp("rm") / "tiny-rm")
 
 
+@pytest.fixture(scope="module")
+def rm_lora(tmp_path_factory) -> Path:
+    """A reward LoRA as `flame reward export --adapter` writes it (top-layer LoRA + score head, flame's
+    reward view) over a tiny causal base: vLLM gets it merged into a plain sequence classifier."""
+    import json
+    import os
+
+    import torch
+    from safetensors.torch import save_file
+
+    from flame_judge.tiny_models import llama
+
+    root = tmp_path_factory.mktemp("rm-lora")
+    base = llama(root / "base", hidden=64, heads=2, kv_heads=1)  # 32-wide heads, as vLLM's CPU attention needs
+    folder = root / "adapter"
+    folder.mkdir()
+    torch.manual_seed(2)
+    prefix = "base_model.model.model.layers.1.self_attn.q_proj"
+    tensors = {
+        f"{prefix}.lora_A.weight": torch.randn(4, 64) * 0.5,
+        f"{prefix}.lora_B.weight": torch.randn(64, 4) * 0.5,
+        "base_model.model.score.weight": torch.randn(1, 64) * 5,
+    }
+    save_file(tensors, str(folder / "adapter_model.safetensors"))
+    (folder / "adapter_config.json").write_text(json.dumps({"r": 4, "lora_alpha": 8, "task_type": "SEQ_CLS"}))
+    meta = {
+        "name": "tiny-rm-lora",
+        "format": "lora",
+        "kind": "reward",
+        "base": os.path.relpath(base, folder),
+        "reward_model": {"view": "flame", "max_input_tokens": 256},
+    }
+    (folder / "flame.json").write_text(json.dumps(meta))
+    return folder
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -128,11 +164,12 @@ def reward_server(vllm_python: str, rm_folder: Path, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def in_process(vllm_python: str, rm_folder: Path) -> dict:
-    """Both judges through vLLM in-process, in one subprocess of the vLLM environment."""
+def in_process(vllm_python: str, rm_folder: Path, rm_lora: Path) -> dict:
+    """Every judge through vLLM in-process, in one subprocess of the vLLM environment."""
     start = time.perf_counter()
+    specs = ["generative=vllm:base", f"reward=vllm:{rm_folder}", f"reward=vllm:{rm_lora}"]
     done = subprocess.run(
-        [vllm_python, str(HERE / "engine_requests.py"), "generative=vllm:base", f"reward=vllm:{rm_folder}"],
+        [vllm_python, str(HERE / "engine_requests.py"), *specs],
         capture_output=True,
         text=True,
         timeout=1800,
@@ -174,6 +211,16 @@ def test_vllm_reward_model_agrees_with_transformers(in_process, rm_folder):
     assert mine["kind"] == theirs["kind"] == [[True]]
     gap = _gap(mine, theirs)
     print(f"\nlargest reward-verdict gap, transformers vs vLLM in-process: {gap:.2e}", file=sys.stderr)
+    assert gap < TOL
+    assert max(abs(p[0] - 0.5) for p in mine["pairwise"]) > 1e-3  # real scores, not all ties
+
+
+def test_a_flame_reward_lora_on_vllm_agrees_with_transformers(in_process, rm_lora):
+    mine = run(str(rm_lora), generative=False)
+    theirs = in_process[f"vllm:{rm_lora}"]
+    assert mine["kind"] == theirs["kind"] == [[True]]
+    gap = _gap(mine, theirs)
+    print(f"\nlargest reward-LoRA verdict gap, transformers vs vLLM in-process: {gap:.2e}", file=sys.stderr)
     assert gap < TOL
     assert max(abs(p[0] - 0.5) for p in mine["pairwise"]) > 1e-3  # real scores, not all ties
 

@@ -104,7 +104,7 @@ def _vllm(loaded: LoadedModel, kind: Any, max_input_tokens: int, options: dict[s
     from flame_judge.backends.vllm import VLLMEngine
     from flame_judge.loading import Resolved, merged_dir
 
-    found = Resolved(loaded.name, loaded.directory, loaded.adapters)
+    found = Resolved(loaded.name, loaded.directory, loaded.adapters, kind=loaded.kind)
     directory = merged_dir(found, loaded.fingerprint)  # vLLM reads a plain folder: a LoRA is merged once
     return VLLMEngine(
         directory,
