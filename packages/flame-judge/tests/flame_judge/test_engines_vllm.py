@@ -205,22 +205,14 @@ def test_vllm_in_process_agrees_with_transformers(in_process, reference):
     assert gap < TOL
 
 
-def test_vllm_reward_model_agrees_with_transformers(in_process, rm_folder):
-    mine = run(str(rm_folder), generative=False)
-    theirs = in_process[f"vllm:{rm_folder}"]
+@pytest.mark.parametrize("folder", ["rm_folder", "rm_lora"])  # a HF reward model; a flame reward LoRA
+def test_vllm_reward_model_agrees_with_transformers(in_process, folder, request):
+    model = request.getfixturevalue(folder)
+    mine = run(str(model), generative=False)
+    theirs = in_process[f"vllm:{model}"]
     assert mine["kind"] == theirs["kind"] == [[True]]
     gap = _gap(mine, theirs)
-    print(f"\nlargest reward-verdict gap, transformers vs vLLM in-process: {gap:.2e}", file=sys.stderr)
-    assert gap < TOL
-    assert max(abs(p[0] - 0.5) for p in mine["pairwise"]) > 1e-3  # real scores, not all ties
-
-
-def test_a_flame_reward_lora_on_vllm_agrees_with_transformers(in_process, rm_lora):
-    mine = run(str(rm_lora), generative=False)
-    theirs = in_process[f"vllm:{rm_lora}"]
-    assert mine["kind"] == theirs["kind"] == [[True]]
-    gap = _gap(mine, theirs)
-    print(f"\nlargest reward-LoRA verdict gap, transformers vs vLLM in-process: {gap:.2e}", file=sys.stderr)
+    print(f"\nlargest reward-verdict gap ({folder}), transformers vs vLLM in-process: {gap:.2e}", file=sys.stderr)
     assert gap < TOL
     assert max(abs(p[0] - 0.5) for p in mine["pairwise"]) > 1e-3  # real scores, not all ties
 
