@@ -49,7 +49,22 @@ def register_reward(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     f = steps.add_parser("features", help="read both responses of sampled pairs with a judge (resumable)")
     f.add_argument("--mixture", required=True, help="a built mixture (flame data build)")
     f.add_argument("--split", default="train", help="train (to fit) or dev (to choose the L2 strength)")
-    f.add_argument("--per-task", type=int, default=200, help="pairs sampled per pairwise task (default 200)")
+    f.add_argument(
+        "--pairs",
+        choices=("human", "pool", "suites"),
+        default="human",
+        help="human: the split's human pairs; pool: the reward model's training pool (human pairs balanced "
+        "for length + constructed pairs, train split only); suites: the split's robustness suites",
+    )
+    f.add_argument(
+        "--per-task",
+        type=int,
+        default=200,
+        help="pairs sampled per pairwise task (pool: human pairs per task; suites: pairs per suite; default 200)",
+    )
+    f.add_argument("--neighbour", type=int, default=600, help="pool: neighbour-prompt pairs")
+    f.add_argument("--distractor", type=int, default=600, help="pool: distractor pairs (as many truncated ones)")
+    f.add_argument("--safety-repeat", type=int, default=1, help="pool: copies of each XSTest pair")
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--model", default=None, help="judge whose hidden states are read (default: the default judge)")
     f.add_argument("--device", default="auto")
@@ -58,12 +73,21 @@ def register_reward(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     f.add_argument("--out", required=True, help="features folder; rerun with the same options to resume")
     f.set_defaults(handler=_reward_features)
     g = steps.add_parser("fit", help="fit the head and write a judge folder that uses it for pairwise verdicts")
-    g.add_argument("--train", required=True, help="features folder of train pairs")
-    g.add_argument("--dev", required=True, help="features folder of dev pairs")
+    g.add_argument("--train", required=True, nargs="+", help="features folder(s) of train pairs")
+    g.add_argument(
+        "--dev", required=True, nargs="+", help="features folder(s) of dev pairs (human pairs, robustness suites)"
+    )
     g.add_argument("--judge", required=True, help="the exported judge folder the features were read with")
     g.add_argument("--out", required=True, help="judge folder to write (a copy of --judge plus the head)")
     g.add_argument("--name", required=True, help="the judge's name, the first part of its fingerprint")
     g.add_argument("--no-length", action="store_true", help="leave out the response-length feature")
+    g.add_argument(
+        "--kind-weight",
+        action="append",
+        default=[],
+        metavar="KIND=W",
+        help="weigh train pairs of one kind (human, neighbour, refusal, ...; default 1)",
+    )
     g.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     g.set_defaults(handler=_reward_fit)
     t = steps.add_parser(
@@ -90,20 +114,38 @@ def _say(message: str) -> None:
 
 
 def _reward_features(args: argparse.Namespace) -> int:
+    from flame_train.errors import ConfigError
     from flame_train.provenance import command_line, describe_mixture
-    from flame_train.reward import extract, reward_pairs
+    from flame_train.reward import extract, pool_reward_pairs, reward_pairs, suite_reward_pairs
+    from flame_train.rm_data import PoolConfig
 
-    pairs = reward_pairs(args.mixture, args.split, per_task=args.per_task, seed=args.seed)
+    if args.pairs == "pool":
+        if args.split != "train":
+            raise ConfigError("--pairs pool is built from the train split only; use --pairs suites for dev or test")
+        pool = PoolConfig(args.per_task, args.neighbour, args.distractor, args.safety_repeat, seed=args.seed)
+        pairs = pool_reward_pairs(args.mixture, config=pool)
+    elif args.pairs == "suites":
+        pairs = suite_reward_pairs(args.mixture, args.split, per_suite=args.per_task, seed=args.seed)
+    else:
+        pairs = reward_pairs(args.mixture, args.split, per_task=args.per_task, seed=args.seed)
+    kinds: dict[str, int] = {}
+    for p in pairs:
+        kinds[p.kind] = kinds.get(p.kind, 0) + 1
     provenance = {
         "mixture": describe_mixture(args.mixture),
         "split": args.split,
+        "pairs_from": args.pairs,
         "per_task": args.per_task,
         "seed": args.seed,
         "pairs": len(pairs),
+        "by_kind": kinds,
         "extracted_by": command_line(args.argv),
     }
+    if args.pairs == "pool":
+        provenance.update(neighbour=args.neighbour, distractor=args.distractor, safety_repeat=args.safety_repeat)
     tasks = len({p.task for p in pairs})
-    print(f"{len(pairs)} pairs from {tasks} pairwise tasks of {args.mixture} ({args.split})")
+    by_kind = ", ".join(f"{n} {k}" for k, n in kinds.items())
+    print(f"{len(pairs)} pairs ({by_kind}) from {tasks} tasks of {args.mixture} ({args.split})")
     extract(
         pairs,
         args.out,
@@ -119,18 +161,29 @@ def _reward_features(args: argparse.Namespace) -> int:
 def _reward_fit(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from flame_train.errors import ConfigError
     from flame_train.outdir import check_output
     from flame_train.provenance import command_line
-    from flame_train.reward import fit_head, judge_meta, read_features, write_judge
+    from flame_train.reward import fit_head, judge_meta, merge_features, read_features, write_judge
 
+    weights = {}
+    for item in args.kind_weight:
+        kind, _, value = item.partition("=")
+        try:
+            weights[kind] = float(value)
+        except ValueError:
+            raise ConfigError(f"--kind-weight {item!r}: expected KIND=NUMBER, for example refusal=3") from None
     judge_meta(Path(args.judge))  # a wrong --judge or --out fails before any work
-    check_output(Path(args.out), inputs=(Path(args.judge), Path(args.train), Path(args.dev)), overwrite=args.overwrite)
-    train, dev = read_features(args.train), read_features(args.dev)
-    head, result = fit_head(train, dev, length_feature=not args.no_length)
+    inputs = (Path(args.judge), *map(Path, args.train), *map(Path, args.dev))
+    check_output(Path(args.out), inputs=inputs, overwrite=args.overwrite)
+    train = merge_features([read_features(d) for d in args.train])
+    dev = merge_features([read_features(d) for d in args.dev])
+    head, result = fit_head(train, dev, length_feature=not args.no_length, kind_weights=weights)
     for l2, row in result.grid.items():
+        kinds = "  ".join(f"{k} {v:.3f}" for k, v in row["dev_by_kind"].items() if k != "human")
         print(
             f"L2 {float(l2):>7g}: train {row['train_accuracy']:.3f}  dev {row['dev_accuracy']:.3f}  "
-            f"dev log-loss {row['dev_log_loss']:.3f}"
+            f"dev log-loss {row['dev_log_loss']:.3f}" + (f"  | {kinds}" if kinds else "")
         )
     out = write_judge(
         head,

@@ -4,6 +4,11 @@
     flame reward features --mixture mix --split dev --per-task 32 --out runs/rm/dev
     flame reward fit --train runs/rm/train --dev runs/rm/dev --out judges/flame-smol
 
+`--pairs pool` reads the end-to-end reward model's training pool instead (human pairs balanced for
+length plus pairs whose winner is known by construction, `flame_train.rm_data`), and `--pairs suites`
+the robustness suites of a split (`flame_judge.robustness`), so a head can be fitted on what the
+easy cues hide and chosen on the dev suites. Every pair keeps its kind in the manifest.
+
 Features are written in chunks and a killed run resumes where it stopped. The fit tries several
 L2 strengths and keeps the one with the lowest dev log-loss; the head is stored beside the judge's
 adapter, so `Judge.load()` of that folder judges pairs with it.
@@ -16,6 +21,7 @@ import json
 import random
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +32,8 @@ from flame_train.outdir import replacing
 
 if TYPE_CHECKING:
     import torch
+
+    from flame_data.schema import TaskSpec
 
 MANIFEST = "pairs.json"
 PROVENANCE = "provenance.json"  # where the pairs came from (not part of the resume check)
@@ -38,6 +46,8 @@ class Pair:
     task: str
     fields: tuple[tuple[str, str], ...]
     a_won: bool
+    kind: str = "human"  # or a construction of `flame_data.constructed`, or a robustness suite
+    spec: TaskSpec | None = None  # how the pair is rendered when it is not its registered task's own
 
 
 def reward_pairs(mixture: str | Path, split: str, *, per_task: int, seed: int = 0) -> list[Pair]:
@@ -59,6 +69,42 @@ def reward_pairs(mixture: str | Path, split: str, *, per_task: int, seed: int = 
         rows = sorted(by_task[task], key=lambda p: p.id)
         out.extend(rng.sample(rows, min(per_task, len(rows))))
     return out
+
+
+def pool_reward_pairs(mixture: str | Path, *, config: Any = None) -> list[Pair]:
+    """The end-to-end reward model's training pool (train split only; `rm_data.build_pool`), the
+    chosen reply in a seeded random position."""
+    from flame_data import constructed
+    from flame_data.registry import tasks as registered
+    from flame_train.rm_data import PoolConfig, build_pool, generic_view
+
+    config = config or PoolConfig()
+    specs = {name: spec for name, (spec, _) in registered().items()}
+    coins = random.Random(f"pool-position:{config.seed}")
+    out = []
+    for i, entry in enumerate(build_pool(constructed.read_split(mixture, "train"), config)):
+        pair, first = entry.pair, coins.random() < 0.5
+        if entry.generic:
+            spec, context = generic_view(pair)
+            a, b = (pair.chosen, pair.rejected) if first else (pair.rejected, pair.chosen)
+            fields = (*context, ("response A", a), ("response B", b))
+        else:
+            spec, fields = constructed.spec_of(pair.task, specs), pair.fields(chosen_first=first)[0]
+        out.append(Pair(f"pool-{i:05d}", pair.task, fields, first, pair.kind, spec))
+    return out
+
+
+def suite_reward_pairs(mixture: str | Path, split: str, *, per_suite: int, seed: int = 0) -> list[Pair]:
+    """The robustness suites of a split (`robustness.build_suites`), kind = suite; ties left out."""
+    from flame_data import constructed
+    from flame_judge.robustness import build_suites
+
+    items = build_suites(constructed.read_split(mixture, split), per_suite=per_suite, seed=seed)
+    return [
+        Pair(f"{item.subset}-{i:05d}", item.spec.name, item.fields, item.gold == "A", item.subset, item.spec)
+        for i, item in enumerate(items)
+        if item.gold in ("A", "B")
+    ]
 
 
 def extract(
@@ -94,6 +140,8 @@ def extract(
         "a_won": [p.a_won for p in pairs],
         "chunk": chunk,
     }
+    if any(p.kind != "human" for p in pairs):
+        manifest["kinds"] = [p.kind for p in pairs]
     path = out / MANIFEST
     if path.is_file():
         old = json.loads(path.read_text())
@@ -111,7 +159,7 @@ def extract(
     started = time.perf_counter()
     for s in todo:
         part = pairs[s : s + chunk]
-        queries = [q for p in part for q in features.prepare(specs[p.task], p.fields)]
+        queries = [q for p in part for q in features.prepare(p.spec or specs[p.task], p.fields)]
         f = features(queries)
         tensors = {"a": f[0::2].contiguous(), "b": f[1::2].contiguous()}
         tmp = out / f".chunk-{s // chunk:05d}.tmp"
@@ -132,6 +180,11 @@ class FeatureSet:
     tasks: list[str]
     manifest: dict[str, Any]
     provenance: dict[str, Any] | None = None  # where the pairs came from, when the folder records it
+
+    @property
+    def kinds(self) -> list[str]:
+        """Each pair's kind ("human" for every pair of a folder that records none)."""
+        return self.manifest.get("kinds") or ["human"] * len(self.tasks)
 
 
 def read_features(directory: str | Path) -> FeatureSet:
@@ -158,8 +211,37 @@ def read_features(directory: str | Path) -> FeatureSet:
     return FeatureSet(a, b, a_won, manifest["tasks"], manifest, provenance)
 
 
-def fit_bradley_terry(x: torch.Tensor, y: torch.Tensor, l2: float) -> torch.Tensor:
-    """w minimizing mean BCE(sigmoid(x @ w), y) + l2 * |w|^2 / n; x holds standardized feature differences."""
+def merge_features(sets: list[FeatureSet]) -> FeatureSet:
+    """Several features folders read with one judge and one setting, as one set."""
+    import torch
+
+    first = sets[0]
+    for other in sets[1:]:
+        if any(other.manifest[k] != first.manifest[k] for k in ("fingerprint", "config")):
+            raise ConfigError("the features folders come from different judges or feature settings")
+    if len(sets) == 1:
+        return first
+    manifest = {
+        **first.manifest,
+        "ids": [i for s in sets for i in s.manifest["ids"]],
+        "tasks": [t for s in sets for t in s.tasks],
+        "a_won": [bool(a) for s in sets for a in s.a_won.tolist()],
+        "kinds": [k for s in sets for k in s.kinds],
+    }
+    provenance = {"merged": [s.provenance for s in sets]}
+    return FeatureSet(
+        torch.cat([s.a for s in sets]),
+        torch.cat([s.b for s in sets]),
+        torch.cat([s.a_won for s in sets]),
+        manifest["tasks"],
+        manifest,
+        provenance,
+    )
+
+
+def fit_bradley_terry(x: torch.Tensor, y: torch.Tensor, l2: float, weight: torch.Tensor | None = None) -> torch.Tensor:
+    """w minimizing the (weighted) mean BCE(sigmoid(x @ w), y) + l2 * |w|^2 / n; x holds standardized
+    feature differences, `weight` (mean 1) how much each pair counts."""
     import torch
 
     w = torch.zeros(x.shape[1], dtype=torch.float64, requires_grad=True)
@@ -167,7 +249,8 @@ def fit_bradley_terry(x: torch.Tensor, y: torch.Tensor, l2: float) -> torch.Tens
 
     def closure() -> torch.Tensor:
         opt.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(x @ w, y) + l2 * (w * w).sum() / len(y)
+        bce = torch.nn.functional.binary_cross_entropy_with_logits(x @ w, y, weight=weight)
+        loss = bce + l2 * (w * w).sum() / len(y)
         loss.backward()
         return loss
 
@@ -175,22 +258,51 @@ def fit_bradley_terry(x: torch.Tensor, y: torch.Tensor, l2: float) -> torch.Tens
     return w.detach()
 
 
+def dev_kind(kind: str) -> str:
+    """Human pairs are one kind whether sampled per task or as the in-distribution suite."""
+    return "human" if kind == "in_distribution" else kind
+
+
 @dataclass(frozen=True)
 class FitResult:
     l2: float
     train_accuracy: float
-    dev_accuracy: float
-    dev_log_loss: float
-    grid: dict[str, dict[str, float]]
+    dev_accuracy: float  # human dev pairs (all dev pairs when there are none)
+    dev_log_loss: float  # what chose the L2 strength: the mean over dev kinds of their log-loss
+    grid: dict[str, dict[str, Any]]
+    kind_weights: dict[str, float] | None = None
 
 
-def fit_head(train: FeatureSet, dev: FeatureSet, *, length_feature: bool = True) -> tuple[Any, FitResult]:
+def _kind_weights(kinds: list[str], weights: dict[str, float]) -> torch.Tensor:
+    """Per-pair weights from per-kind ones (1 when not given), scaled to mean 1."""
+    import torch
+
+    unknown = set(weights) - set(kinds)
+    if unknown:
+        have = sorted(set(kinds))
+        raise ConfigError(f"--kind-weight names kinds the train pairs do not have: {sorted(unknown)}; they have {have}")
+    w = torch.tensor([weights.get(k, 1.0) for k in kinds], dtype=torch.float64)
+    if (w < 0).any() or float(w.sum()) <= 0:
+        raise ConfigError("--kind-weight values must be >= 0 and not all 0")
+    return w * (len(w) / w.sum())
+
+
+def fit_head(
+    train: FeatureSet,
+    dev: FeatureSet,
+    *,
+    length_feature: bool = True,
+    kind_weights: dict[str, float] | None = None,
+) -> tuple[Any, FitResult]:
     """A RewardHead fitted on `train`, its L2 strength chosen by dev log-loss.
 
     Log-loss, not accuracy: it is a proper score, so the kept head gives calibrated P(A better), and it
-    moves smoothly where accuracy on a few hundred dev pairs jumps by noise.
+    moves smoothly where accuracy on a few hundred dev pairs jumps by noise. With dev pairs of several
+    kinds (human pairs and robustness suites), the score is the mean of the kinds' log-losses, so each
+    kind counts the same however many pairs it has: the head is chosen where the easy cues mislead too.
 
-    `length_feature=False` leaves out the response-length feature the features were read with.
+    `length_feature=False` leaves out the response-length feature the features were read with;
+    `kind_weights` weighs train pairs by kind (1 for kinds not named).
     """
     import dataclasses
 
@@ -208,25 +320,32 @@ def fit_head(train: FeatureSet, dev: FeatureSet, *, length_feature: bool = True)
         config = dataclasses.replace(config, length_feature=False)
         train = dataclasses.replace(train, a=train.a[:, :-1], b=train.b[:, :-1])
         dev = dataclasses.replace(dev, a=dev.a[:, :-1], b=dev.b[:, :-1])
+    weight = _kind_weights(train.kinds, kind_weights or {})
     every = torch.cat([train.a, train.b]).double()
     mean, scale = every.mean(0), every.std(0).clamp_min(1e-6)
     x = ((train.a.double() - train.b.double()) / scale).contiguous()
     xd = ((dev.a.double() - dev.b.double()) / scale).contiguous()
-    grid: dict[str, dict[str, float]] = {}
-    best: tuple[float, float, float, torch.Tensor] | None = None
+    kinds = [dev_kind(k) for k in dev.kinds]
+    groups = {k: torch.tensor([j for j, g in enumerate(kinds) if g == k]) for k in dict.fromkeys(kinds)}
+    grid: dict[str, dict[str, Any]] = {}
+    best: tuple[float, float, torch.Tensor] | None = None
     for l2 in L2_GRID:
-        w = fit_bradley_terry(x, train.a_won, l2)
+        w = fit_bradley_terry(x, train.a_won, l2, weight)
         logits = xd @ w
-        acc = float(((logits > 0).double() == dev.a_won).double().mean())
-        loss = float(torch.nn.functional.binary_cross_entropy_with_logits(logits, dev.a_won))
+        right = ((logits > 0).double() == dev.a_won).double()
+        losses = torch.nn.functional.binary_cross_entropy_with_logits(logits, dev.a_won, reduction="none")
+        by_kind = {k: float(right[i].mean()) for k, i in groups.items()}
+        loss = sum(float(losses[i].mean()) for i in groups.values()) / len(groups)
         tr = float((((x @ w) > 0).double() == train.a_won).double().mean())
-        grid[str(l2)] = {"train_accuracy": tr, "dev_accuracy": acc, "dev_log_loss": loss}
-        if best is None or loss < best[2]:
-            best = (l2, acc, loss, w)
+        human = by_kind.get("human", float(right.mean()))
+        grid[str(l2)] = {"train_accuracy": tr, "dev_accuracy": human, "dev_log_loss": loss, "dev_by_kind": by_kind}
+        if best is None or loss < best[1]:
+            best = (l2, loss, w)
     assert best is not None
-    l2, acc, loss, w = best
+    l2, loss, w = best
     head = RewardHead(config, w.float(), mean.float(), scale.float())
-    return head, FitResult(l2, grid[str(l2)]["train_accuracy"], acc, loss, grid)
+    row = grid[str(l2)]
+    return head, FitResult(l2, row["train_accuracy"], row["dev_accuracy"], loss, grid, kind_weights or None)
 
 
 def judge_meta(source: Path) -> dict[str, Any]:
@@ -261,9 +380,15 @@ def write_judge(
     from flame_train.provenance import command_line
 
     meta = judge_meta(source)
-    generative = meta.get("reward_head", {}).get("features_from") or fingerprint_of(source.resolve().name, source)
-    if generative != train.manifest["fingerprint"]:
-        raise ConfigError(f"the features were read with {train.manifest['fingerprint']} but {source} is {generative}")
+    # A head does not change the hidden states it reads: features read with the source judge itself, or
+    # with the judge its current head was fitted on, fit a new head for it.
+    read_with = train.manifest["fingerprint"]
+    current = fingerprint_of(meta.get("name") or source.resolve().name, source)
+    known = [meta.get("reward_head", {}).get("features_from"), current]
+    if read_with not in known:
+        names = " or ".join(k for k in known if k)
+        raise ConfigError(f"the features were read with {read_with} but {source} is {names}")
+    generative = read_with
     with replacing(out, inputs=(source,), overwrite=overwrite, log=log) as tmp:
         shutil.copytree(source, tmp, dirs_exist_ok=True)
         head.save(tmp)
@@ -283,6 +408,9 @@ def write_judge(
             "train_accuracy": round(result.train_accuracy, 4),
             "dev_accuracy": round(result.dev_accuracy, 4),
             "dev_log_loss": round(result.dev_log_loss, 4),
+            "train_by_kind": dict(Counter(train.kinds)),
+            "kind_weights": result.kind_weights,
+            "dev_by_kind": {k: round(v, 4) for k, v in result.grid[str(result.l2)].get("dev_by_kind", {}).items()},
             "provenance": {
                 "train_pairs": train.provenance,
                 "dev_pairs": dev.provenance if dev is not None else None,

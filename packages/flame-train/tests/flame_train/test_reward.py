@@ -19,10 +19,14 @@ from flame_train.reward import (
     extract,
     fit_bradley_terry,
     fit_head,
+    merge_features,
+    pool_reward_pairs,
     read_features,
     reward_pairs,
+    suite_reward_pairs,
     write_judge,
 )
+from flame_train.rm_data import PoolConfig
 
 pytestmark = pytest.mark.slow
 TINY = {"layers": (1, 2), "max_input_tokens": 192, "device": "cpu"}
@@ -33,7 +37,8 @@ def _synthetic(n: int, seed: int, fingerprint: str = "m@0") -> FeatureSet:
     g = torch.Generator().manual_seed(seed)
     a, b = torch.randn(n, 6, generator=g), torch.randn(n, 6, generator=g)
     won = (a[:, 0] > b[:, 0]).double()
-    manifest = {"fingerprint": fingerprint, "config": {"layers": [1], "max_input_tokens": 64}}
+    config = {"layers": [1], "max_input_tokens": 64}
+    manifest = {"fingerprint": fingerprint, "config": config, "ids": [f"s{seed}-{i}" for i in range(n)]}
     return FeatureSet(a, b, won, ["t"] * n, manifest)
 
 
@@ -45,6 +50,42 @@ def test_bradley_terry_fit_recovers_a_planted_preference():
     # The head alone (standardization inside) ranks each pair's winner higher.
     assert ((head(dev.a) > head(dev.b)).double() == dev.a_won).double().mean() > 0.9
     assert head.weight[0].abs() == head.weight.abs().max()
+
+
+def _two_kinds(n: int, seed: int) -> FeatureSet:
+    """Half "human" pairs decided by feature 0, half "refusal" pairs decided by feature 1 (against 0)."""
+    g = torch.Generator().manual_seed(seed)
+    a, b = torch.randn(n, 6, generator=g), torch.randn(n, 6, generator=g)
+    human = torch.arange(n) < n // 2
+    won = torch.where(human, a[:, 0] > b[:, 0], a[:, 1] - 0.5 * a[:, 0] > b[:, 1] - 0.5 * b[:, 0]).double()
+    kinds = ["human" if h else "refusal" for h in human.tolist()]
+    config = {"layers": [1], "max_input_tokens": 64}
+    manifest = {"fingerprint": "m@0", "config": config, "kinds": kinds, "ids": [f"k{seed}-{i}" for i in range(n)]}
+    return FeatureSet(a, b, won, ["t"] * n, manifest)
+
+
+def test_dev_kinds_are_scored_apart_and_train_kinds_can_be_weighed():
+    train, dev = _two_kinds(400, 0), _two_kinds(400, 1)
+    _, plain = fit_head(train, dev)
+    _, without = fit_head(train, dev, kind_weights={"refusal": 0.0})
+    for result in (plain, without):
+        assert set(result.grid[str(result.l2)]["dev_by_kind"]) == {"human", "refusal"}
+        # The L2 strength is chosen by the mean of the kinds' log-losses, not by the pooled one.
+        assert result.dev_log_loss == min(row["dev_log_loss"] for row in result.grid.values())
+    refusal = {r.kind_weights is None: r.grid[str(r.l2)]["dev_by_kind"]["refusal"] for r in (plain, without)}
+    assert refusal[True] > refusal[False] + 0.1  # pairs of weight 0 teach nothing
+    assert without.dev_accuracy == without.grid[str(without.l2)]["dev_by_kind"]["human"]
+    with pytest.raises(ConfigError, match=r"kinds the train pairs do not have: \['neighbour'\]"):
+        fit_head(train, dev, kind_weights={"neighbour": 2.0})
+
+
+def test_features_folders_merge_with_their_kinds():
+    merged = merge_features([_synthetic(10, 0), _two_kinds(6, 1)])
+    assert merged.a.shape == (16, 6)
+    assert merged.kinds == ["human"] * 13 + ["refusal"] * 3
+    assert merged.a_won.shape == (16,)
+    with pytest.raises(ConfigError, match="different judges"):
+        merge_features([_synthetic(4, 0), _synthetic(4, 1, "other@1")])
 
 
 def test_stronger_l2_shrinks_the_weights():
@@ -173,7 +214,8 @@ def test_reward_cli_features_then_fit(tiny_model: Path, tiny_mixture: Path, tmp_
         main(["reward", "features", *common, "--split", "dev", "--per-task", "3", "--out", str(tmp_path / "dv")]) == 0
     )
     out = capsys.readouterr().out
-    assert "pairs from" in out
+    assert "pairs (" in out
+    assert "human) from" in out
     fit = ["reward", "fit", "--train", str(tmp_path / "tr"), "--dev", str(tmp_path / "dv"), "--judge", str(tiny_model)]
     assert main([*fit, "--out", str(tmp_path / "j"), "--name", "cli-rm"]) == 0
     out = capsys.readouterr().out
@@ -187,3 +229,53 @@ def test_reward_cli_features_then_fit(tiny_model: Path, tiny_mixture: Path, tmp_
     assert head["train_pairs"]["mixture"]["rows"]["train"] > 0
     assert main([*fit[:-2], "--judge", str(tmp_path), "--out", str(tmp_path / "k"), "--name", "x"]) == 1
     assert "neither an exported flame judge" in capsys.readouterr().err
+    # Suites for dev, two dev folders, a weight per kind, and a bad weight named.
+    suites = ["reward", "features", *common, "--split", "dev", "--pairs", "suites", "--per-task", "2"]
+    assert main([*suites, "--out", str(tmp_path / "su")]) == 0
+    assert "in_distribution" in capsys.readouterr().out
+    two = [*fit[:4], "--dev", str(tmp_path / "dv"), str(tmp_path / "su"), *fit[6:]]
+    assert main([*two, "--kind-weight", "human=2", "--out", str(tmp_path / "w"), "--name", "w"]) == 0
+    assert "| " in capsys.readouterr().out  # per-kind dev accuracies
+    meta = json.loads((tmp_path / "w" / "flame.json").read_text())["reward_head"]
+    assert meta["kind_weights"] == {"human": 2.0}
+    assert "neighbour" in meta["dev_by_kind"]
+    assert main([*two, "--kind-weight", "human:2", "--out", str(tmp_path / "v"), "--name", "v"]) == 1
+    assert "expected KIND=NUMBER" in capsys.readouterr().err
+    assert main(["reward", "features", *common, "--split", "dev", "--pairs", "pool", "--out", str(tmp_path / "p")]) == 1
+    assert "train split only" in capsys.readouterr().err
+
+
+def test_pool_and_suite_pairs_keep_their_kinds(tiny_model: Path, tiny_mixture: Path, tmp_path: Path):
+    pool = pool_reward_pairs(tiny_mixture, config=PoolConfig(per_task=4, neighbour=3, distractor=2))
+    kinds = {p.kind for p in pool}
+    assert {"human", "neighbour", "truncated"} <= kinds
+    assert 0 < sum(p.a_won for p in pool) < len(pool)  # the chosen reply's position is a coin
+    assert pool == pool_reward_pairs(tiny_mixture, config=PoolConfig(per_task=4, neighbour=3, distractor=2))
+    suites = suite_reward_pairs(tiny_mixture, "dev", per_suite=2)
+    assert {p.kind for p in suites} >= {"in_distribution", "neighbour", "forged_evaluation"}
+    extract(pool, tmp_path / "pool", model=str(tiny_model), chunk=8, **TINY)
+    extract(suites, tmp_path / "suites", model=str(tiny_model), chunk=8, **TINY)
+    train, dev = read_features(tmp_path / "pool"), read_features(tmp_path / "suites")
+    assert train.kinds == [p.kind for p in pool]
+    assert dev.kinds == [p.kind for p in suites]
+    _, result = fit_head(train, dev, kind_weights={"neighbour": 3.0})
+    by_kind = result.grid[str(result.l2)]["dev_by_kind"]
+    assert "human" in by_kind
+    assert "in_distribution" not in by_kind
+    assert "forged_evaluation" in by_kind
+
+
+def test_a_judge_can_be_refitted_from_its_own_features(reward_judge: dict, tiny_mixture: Path, tmp_path: Path):
+    # Features read with the judge that already has a head (its hidden states are the generative
+    # part's) fit a new head for it; the new judge records what they were read with.
+    pairs = reward_pairs(tiny_mixture, "train", per_task=4, seed=5)
+    extract(pairs, tmp_path / "own", model=str(reward_judge["judge"]), chunk=8, **TINY)
+    own = read_features(tmp_path / "own")
+    assert own.manifest["fingerprint"].startswith("tiny-rm@")
+    head, result = fit_head(own, own)
+    out = write_judge(head, result, own, reward_judge["judge"], tmp_path / "refit", name="refit")
+    meta = json.loads((out / "flame.json").read_text())["reward_head"]
+    assert meta["features_from"] == own.manifest["fingerprint"]
+    assert meta["train_by_kind"] == {"human": len(pairs)}
+    with pytest.raises(ConfigError, match="the features were read with m@0"):
+        write_judge(head, result, _synthetic(4, 0), reward_judge["judge"], tmp_path / "x", name="x")
