@@ -27,6 +27,7 @@ from flame_judge.verdicts import (
 if TYPE_CHECKING:
     from flame_judge.backends import RewardScorer
     from flame_judge.calibration import Calibration
+    from flame_judge.rater import RaterBackend
 
 DEFAULT_MAX_INPUT_TOKENS = 2048  # label scoring's token budget unless Judge.load is given one
 
@@ -91,6 +92,17 @@ def pairwise_verdict(
         cached,
         truncated,
     )
+
+
+@dataclass(frozen=True)
+class TaskProbs:
+    """One request's probabilities over its task's labels, cache use, the cut fields, and what gave them."""
+
+    labels: tuple[str, ...]
+    probs: list[float]
+    cached: bool
+    truncated: tuple[str, ...]
+    kind: JudgeKind
 
 
 @dataclass(frozen=True)
@@ -217,6 +229,7 @@ class Judge:
         cache: JudgmentCache | None = None,
         reward: RewardScorer | None = None,
         calibration: Calibration | None = None,
+        rater: RaterBackend | None = None,
     ) -> None:
         from flame_judge.cache import numerics
         from flame_judge.loading import weights_dtype
@@ -224,6 +237,7 @@ class Judge:
         self.backend = backend
         self.cache = cache
         self.reward = reward  # when set, pairwise verdicts are reward-kind (a Bradley-Terry head or a reward model)
+        self.rater = rater  # when set, pointwise / classification verdicts it supports come from its heads
         if calibration is not None:
             calibration.check(backend.fingerprint)
         self.calibration = calibration  # temperature scaling applied to every verdict
@@ -263,7 +277,7 @@ class Judge:
             from flame_judge.calibration import Calibration
 
             calibration = Calibration.read(calibration)  # type: ignore[arg-type]
-        backend, reward = build(
+        backend, reward, rater = build(
             model,
             device=device,
             max_input_tokens=max_input_tokens or _trained_input_tokens(model),
@@ -275,7 +289,7 @@ class Judge:
         store = None
         if cache is not False:
             store = JudgmentCache(default_judgment_cache() if cache is True else Path(cache))
-        return cls(backend, cache=store, reward=reward, calibration=calibration)  # type: ignore[arg-type]
+        return cls(backend, cache=store, reward=reward, calibration=calibration, rater=rater)  # type: ignore[arg-type]
 
     @property
     def name(self) -> str:
@@ -328,9 +342,35 @@ class Judge:
         self, requests: Sequence[tuple[TaskSpec, Sequence[tuple[str, str]]]], *, batch_size: int | None = None
     ) -> list[tuple[dict[str, float], bool]]:
         """Label distribution (and whether it came from the cache) for any task's labelled inputs."""
-        queries = [self._query(spec, inputs) for spec, inputs in requests]
-        probs = self._label_probs(queries, batch_size=batch_size)
-        return [(dict(zip(q.labels, p, strict=True)), hit) for q, (p, hit) in zip(queries, probs, strict=True)]
+        return [(dict(zip(t.labels, t.probs, strict=True)), t.cached) for t in self._task_probs(requests, batch_size)]
+
+    def _task_probs(
+        self, requests: Sequence[tuple[TaskSpec, Sequence[tuple[str, str]]]], batch_size: int | None = None
+    ) -> list[TaskProbs]:
+        """Each request's label distribution: from the rater head where it judges the task, else from
+        the label tokens."""
+        out: list[TaskProbs | None] = [None] * len(requests)
+        rater = self.rater
+        rated = [i for i, (spec, _) in enumerate(requests) if rater is not None and rater.supports(spec)]
+        if rater is not None and rated:
+            items = [(requests[i][0], rater.prepare(*requests[i])) for i in rated]
+            keys = [cache_key(self.fingerprint, "head", q.key, (), numerics=self.numerics) for _, q in items]
+            hits = self.cache.get_many(keys) if self.cache is not None else {}
+            todo = [(k, item) for k, item in zip(keys, items, strict=True) if k not in hits]
+            computed: dict[str, list[float]] = {}
+            if todo:
+                logps = rater.log_probs([item for _, item in todo], batch_size=batch_size)
+                computed = {k: lp for (k, _), lp in zip(todo, logps, strict=True)}
+                if self.cache is not None:
+                    self.cache.put_many(computed, fingerprint=self.fingerprint)
+            for i, k, (spec, q) in zip(rated, keys, items, strict=True):
+                logp = hits[k] if k in hits else computed[k]
+                out[i] = TaskProbs(spec.outputs[0].labels, _softmax(logp), k in hits, q.query.truncated, "head")
+        rest = [i for i in range(len(requests)) if out[i] is None]
+        queries = [self._query(*requests[i]) for i in rest]
+        for i, q, (p, hit) in zip(rest, queries, self._label_probs(queries, batch_size=batch_size), strict=True):
+            out[i] = TaskProbs(q.labels, p, hit, q.truncated, "generative")
+        return [t for t in out if t is not None]
 
     def _query(self, spec: TaskSpec, inputs: Sequence[tuple[str, str]]) -> LabelQuery:
         return self.backend.prepare(spec, inputs)
@@ -441,17 +481,19 @@ class Judge:
         self, requests: Sequence[PointwiseRequest], *, batch_size: int | None = None
     ) -> list[PointwiseVerdict]:
         requests = [check_pointwise(r, request_where("pointwise", i, len(requests))) for i, r in enumerate(requests)]
-        queries = []
-        for r in requests:
-            spec = templates.pointwise_task(r.criteria, r.scale)
-            queries.append(self._query(spec, templates.pointwise_inputs(r.prompt, r.response)))
-        probs = self._label_probs(queries, batch_size=batch_size)
-        src = Source(self.name, self.fingerprint)
+        items = [
+            (templates.pointwise_task(r.criteria, r.scale), templates.pointwise_inputs(r.prompt, r.response))
+            for r in requests
+        ]
         return [
             pointwise_verdict(
-                r, self._calibrated("pointwise", dict(zip(q.labels, p, strict=True))), src, hit, truncated=q.truncated
+                r,
+                self._calibrated("pointwise", dict(zip(t.labels, t.probs, strict=True))),
+                Source(self.name, self.fingerprint, t.kind),
+                t.cached,
+                truncated=t.truncated,
             )
-            for r, q, (p, hit) in zip(requests, queries, probs, strict=True)
+            for r, t in zip(requests, self._task_probs(items, batch_size), strict=True)
         ]
 
     # -- classification -----------------------------------------------------------------------
@@ -474,17 +516,22 @@ class Judge:
         requests = [
             check_classification(r, request_where("classify", i, len(requests))) for i, r in enumerate(requests)
         ]
-        queries = []
-        for r in requests:
-            spec = templates.classification_task(r.labels, r.criteria)
-            queries.append(self._query(spec, templates.classification_inputs(r.context, r.response)))
-        probs = self._label_probs(queries, batch_size=batch_size)
-        src = Source(self.name, self.fingerprint)
+        items = [
+            (
+                templates.classification_task(r.labels, r.criteria),
+                templates.classification_inputs(r.context, r.response),
+            )
+            for r in requests
+        ]
         return [
             classification_verdict(
-                r, self._calibrated("classify", dict(zip(q.labels, p, strict=True))), src, hit, truncated=q.truncated
+                r,
+                self._calibrated("classify", dict(zip(t.labels, t.probs, strict=True))),
+                Source(self.name, self.fingerprint, t.kind),
+                t.cached,
+                truncated=t.truncated,
             )
-            for r, q, (p, hit) in zip(requests, queries, probs, strict=True)
+            for r, t in zip(requests, self._task_probs(items, batch_size), strict=True)
         ]
 
     def _calibrated_pair(self, prob_a: float) -> float:

@@ -111,6 +111,13 @@ class RewardView:
         """The token ids a forward pass reads for one response; its last is where the reward is read."""
         return self._render.model_input(query.query)
 
+    def label_query(self, spec: TaskSpec, inputs: Sequence[tuple[str, str]]) -> LabelQuery:
+        """Any task's input rendered and cut exactly as the label path does, at this view's budget."""
+        return self._render.prepare(spec, inputs)
+
+    def tokens(self, text: str) -> int:
+        return len(self._view.encode(text))
+
     def _query(self, spec: TaskSpec, inputs: Sequence[tuple[str, str]]) -> LabelQuery:
         before, after = chat_prefix_suffix(self.loaded.tokenizer)
         prefix = scoring_prefix(spec)

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-JudgeKind = Literal["generative", "reward"]
+# generative: label-token probabilities; reward: each response scored alone (pairwise); head: a rater
+# head on the model's hidden states gives the pointwise or classification distribution.
+JudgeKind = Literal["generative", "reward", "head"]
 
 
 def frozen_mapping(values: Mapping[str, float]) -> Mapping[str, float]:

@@ -109,6 +109,102 @@ def register_reward(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     e.set_defaults(handler=_reward_export)
 
 
+def register_rater(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("rater", help="fit pointwise and classification heads on a judge's features")
+    steps = p.add_subparsers(dest="step", required=True)
+    f = steps.add_parser("features", help="read pointwise and classification rows with a judge (resumable)")
+    f.add_argument("--mixture", required=True, help="a built mixture (flame data build)")
+    f.add_argument("--split", default="train", help="train (to fit) or dev (to choose the L2 strengths)")
+    f.add_argument("--per-task", type=int, default=64, help="rows sampled per task (default 64)")
+    f.add_argument(
+        "--forged", type=float, default=0.0, help="train: add this share of rows again with a forged verdict line"
+    )
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--model", default=None, help="judge whose hidden states are read (default: the default judge)")
+    f.add_argument("--device", default="auto")
+    f.add_argument("--layers", type=int, nargs="+", default=[20, 30], help="hidden states read (0 = embeddings)")
+    f.add_argument("--max-input-tokens", type=int, default=512, help="the budget of one input (the label path's)")
+    f.add_argument("--out", required=True, help="features folder; rerun with the same options to resume")
+    f.set_defaults(handler=_rater_features)
+    g = steps.add_parser("fit", help="fit the heads and write a judge folder that uses them")
+    g.add_argument("--train", required=True, help="features folder of train rows")
+    g.add_argument("--dev", required=True, help="features folder of dev rows")
+    g.add_argument("--judge", required=True, help="the judge folder the features were read with")
+    g.add_argument("--out", required=True, help="judge folder to write (a copy of --judge plus the heads)")
+    g.add_argument("--name", required=True, help="the judge's name, the first part of its fingerprint")
+    g.add_argument("--no-length", action="store_true", help="leave out the response-length feature")
+    g.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
+    g.set_defaults(handler=_rater_fit)
+
+
+def _rater_features(args: argparse.Namespace) -> int:
+    from flame_train.provenance import command_line, describe_mixture
+    from flame_train.rater import extract, rater_rows
+
+    rows = rater_rows(args.mixture, args.split, per_task=args.per_task, seed=args.seed, forged=args.forged)
+    kinds: dict[str, int] = {}
+    for r in rows:
+        kinds[r.kind] = kinds.get(r.kind, 0) + 1
+    provenance = {
+        "mixture": describe_mixture(args.mixture),
+        "split": args.split,
+        "per_task": args.per_task,
+        "forged": args.forged,
+        "seed": args.seed,
+        "rows": len(rows),
+        "by_kind": kinds,
+        "extracted_by": command_line(args.argv),
+    }
+    by_kind = ", ".join(f"{n} {k}" for k, n in kinds.items())
+    print(f"{len(rows)} rows ({by_kind}) from {len({r.task for r in rows})} tasks of {args.mixture} ({args.split})")
+    extract(
+        rows,
+        args.out,
+        model=args.model,
+        device=args.device,
+        layers=tuple(args.layers),
+        max_input_tokens=args.max_input_tokens,
+        provenance=provenance,
+    )
+    return 0
+
+
+def _rater_fit(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from flame_train.outdir import check_output
+    from flame_train.provenance import command_line
+    from flame_train.rater import fit_rater, read_rows, write_rater
+    from flame_train.reward import judge_meta
+
+    judge_meta(Path(args.judge))
+    check_output(Path(args.out), inputs=(Path(args.judge), Path(args.train), Path(args.dev)), overwrite=args.overwrite)
+    train, dev = read_rows(args.train), read_rows(args.dev)
+    head, fits = fit_rater(train, dev, length_feature=not args.no_length)
+    for task_type, fit in fits.items():
+        metric = "Spearman" if task_type == "pointwise" else "balanced accuracy"
+        for l2, row in fit.grid.items():
+            print(
+                f"{task_type} L2 {float(l2):>6g}: dev log-loss {row['dev_log_loss']:.3f}  dev {metric} "
+                f"{row['dev_metric']:.3f}" + ("  (kept)" if float(l2) == fit.l2 else "")
+            )
+    out = write_rater(
+        head,
+        fits,
+        train,
+        Path(args.judge),
+        Path(args.out),
+        name=args.name,
+        dev=dev,
+        overwrite=args.overwrite,
+        log=_say,
+        command=command_line(args.argv),
+    )
+    meta = json.loads((out / "flame.json").read_text())
+    print(f"wrote {meta['fingerprint']} to {out}")
+    return 0
+
+
 def _say(message: str) -> None:
     print(message, file=sys.stderr)  # stdout carries the command's JSON result
 

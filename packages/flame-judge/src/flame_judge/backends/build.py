@@ -10,6 +10,7 @@ from flame_judge.errors import ModelSpecError, UnsupportedModelError
 if TYPE_CHECKING:
     from flame_judge.backends import Engine, RewardScorer
     from flame_judge.loading import LoadedModel, ModelSpec
+    from flame_judge.rater import RaterBackend
     from flame_judge.reward import RewardView
     from flame_judge.scoring import GenerativeBackend
 
@@ -23,7 +24,7 @@ def build(
     batch_tokens: int = 16384,
     eager: bool = False,
     options: dict[str, Any] | None = None,
-) -> tuple[GenerativeBackend, RewardScorer | None]:
+) -> tuple[GenerativeBackend, RewardScorer | None, RaterBackend | None]:
     from flame_judge.loading import load, parse_spec
     from flame_judge.scoring import GenerativeBackend
 
@@ -65,7 +66,23 @@ def build(
         reward = RewardBackend(
             loaded, loaded.reward, max_input_tokens=reward_max_input_tokens, batch_tokens=batch_tokens
         )
-    return backend, reward
+    return backend, reward, _rater(loaded, engine.engine, batch_tokens)
+
+
+def _rater(loaded: LoadedModel, engine_name: str, batch_tokens: int) -> RaterBackend | None:
+    """The rater head a judge folder declares (pointwise and classification verdicts), in this process."""
+    from flame_judge.rater import RaterBackend, declared_rater
+
+    declared = declared_rater(loaded.adapter or loaded.directory)
+    if declared is None:
+        return None
+    if engine_name != "transformers":
+        raise UnsupportedModelError(
+            f"{loaded.name} gives pointwise and classification verdicts with a rater head, which reads the "
+            f"model's hidden states in this process; the {engine_name} engine cannot run it: load it without "
+            "the engine prefix"
+        )
+    return RaterBackend(loaded, declared, batch_tokens=batch_tokens)
 
 
 def _pairwise(loaded: LoadedModel, engine_name: str, max_input_tokens: int | None, batch_tokens: int) -> RewardScorer:

@@ -1,0 +1,181 @@
+"""Rater heads: pointwise (ordinal) and classification (per label position) verdicts from a judge's
+hidden states; rows, forged copies, the fit, the judge folder and Judge.load() using it."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from flame_data.cli import main
+from flame_data.registry import tasks as registered
+from flame_judge import Judge
+from flame_judge.errors import ModelNotFoundError
+from flame_judge.rater import RaterConfig, RaterHead, cutpoint_positions, ordinal_log_probs, scale_of, supports
+from flame_judge.reward import RewardConfig
+from flame_train.errors import ConfigError
+from flame_train.rater import RowFeatures, extract, fit_rater, rater_rows, read_rows, write_rater
+
+pytestmark = pytest.mark.slow
+TINY = {"layers": (1, 2), "max_input_tokens": 256, "device": "cpu"}
+SPECS = {name: spec for name, (spec, _) in registered().items()}
+
+
+def test_the_ordinal_model_gives_a_distribution_that_moves_with_the_score():
+    positions = torch.tensor(cutpoint_positions(["1", "2", "3", "4", "5"]), dtype=torch.float64)
+    assert positions.tolist() == pytest.approx([-0.375, -0.125, 0.125, 0.375])
+    r = torch.tensor([-3.0, 0.0, 3.0], dtype=torch.float64)
+    logp = ordinal_log_probs(r, torch.tensor(0.0), torch.tensor(4.0), positions)
+    probs = logp.exp()
+    assert probs.sum(1).tolist() == pytest.approx([1.0, 1.0, 1.0])
+    expected = (probs * torch.arange(1, 6)).sum(1)
+    assert expected[0] < expected[1] < expected[2]  # a higher score, a higher expected rating
+    assert cutpoint_positions(["0", "1"]) == [0.0]  # any integer scale maps onto the same cuts
+
+
+def test_which_tasks_a_rater_judges():
+    config = RaterConfig(RewardConfig(), positions=3)
+    assert scale_of(["1", "2", "3"]) == [1, 2, 3]
+    assert scale_of(["yes", "no"]) is None
+    assert scale_of(["3", "1"]) is None
+    assert supports(config, SPECS["summeval/coherence"])
+    assert supports(config, SPECS["q2/consistency"])
+    assert not supports(config, SPECS["pandalm_testset/overall"])  # pairwise stays with the reward head
+    assert not supports(RaterConfig(RewardConfig(), pointwise=False), SPECS["summeval/coherence"])
+
+
+def _planted(n: int, seed: int) -> RowFeatures:
+    """Pointwise rows (summeval, 1-5) whose label rises with feature 0, classification rows (q2) whose
+    label is decided by feature 1."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(2 * n, 6, generator=g)
+    point = [str(min(5, max(1, round(3 + 1.2 * float(v))))) for v in x[:n, 0]]
+    label = ["yes" if float(v) > 0 else "no" for v in x[n:, 1]]
+    manifest = {
+        "fingerprint": "m@0",
+        "config": {"layers": [1], "max_input_tokens": 64, "length": True},
+        "ids": [f"r{i}" for i in range(2 * n)],
+        "tasks": ["summeval/coherence"] * n + ["q2/consistency"] * n,
+        "gold": point + label,
+        "human_score": [float(p) for p in point] + [None] * n,
+        "kinds": ["human"] * (2 * n),
+    }
+    return RowFeatures(x, manifest)
+
+
+def test_the_fit_recovers_planted_ratings_and_labels():
+    head, fits = fit_rater(_planted(300, 0), _planted(200, 1))
+    assert set(fits) == {"pointwise", "classification"}
+    assert fits["pointwise"].dev_metric > 0.8  # Spearman of the expected score with the human score
+    assert fits["classification"].dev_metric > 0.9  # balanced accuracy
+    for fit in fits.values():
+        assert fit.dev_log_loss == min(row["dev_log_loss"] for row in fit.grid.values())
+    assert head.config.pointwise
+    assert head.config.classification
+    other = _planted(10, 2)
+    other.manifest["fingerprint"] = "n@1"
+    with pytest.raises(ConfigError, match="different judges"):
+        fit_rater(_planted(10, 0), other)
+
+
+def test_rows_are_sampled_per_task_and_forged_copies_keep_the_human_label(tiny_mixture: Path):
+    rows = rater_rows(tiny_mixture, "train", per_task=6, forged=0.5)
+    tasks = {r.task for r in rows}
+    assert {SPECS[t].task_type for t in tasks} == {"pointwise", "classification"}
+    human = {r.id: r for r in rows if r.kind == "human"}
+    forged = [r for r in rows if r.kind == "forged"]
+    assert len(forged) == round(0.5 * len(human))
+    for r in forged:
+        original = human[r.id.removesuffix("+forged")]
+        assert r.gold == original.gold
+        assert r.fields[:-1] == original.fields[:-1]
+        assert r.fields[-1][1].startswith(original.fields[-1][1])
+        added = r.fields[-1][1][len(original.fields[-1][1]) :]
+        assert SPECS[r.task].outputs[0].name in added  # "score" or "answer", pushing another label
+    assert rows == rater_rows(tiny_mixture, "train", per_task=6, forged=0.5)  # seeded
+    with pytest.raises(ConfigError, match="--split train only"):
+        rater_rows(tiny_mixture, "dev", per_task=6, forged=0.5)
+
+
+@pytest.fixture(scope="module")
+def rater_judge(tiny_model: Path, tiny_mixture: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    work = tmp_path_factory.mktemp("rater")
+    train = rater_rows(tiny_mixture, "train", per_task=16, forged=0.25)
+    dev = rater_rows(tiny_mixture, "dev", per_task=8, seed=1)
+    extract(train, work / "train", model=str(tiny_model), chunk=16, **TINY)
+    extract(dev, work / "dev", model=str(tiny_model), chunk=16, **TINY)
+    features_dev = read_rows(work / "dev")
+    head, fits = fit_rater(read_rows(work / "train"), features_dev)
+    out = write_rater(head, fits, read_rows(work / "train"), tiny_model, work / "judge", name="tiny-rater")
+    return {"judge": out, "head": head, "dev": dev, "features_dev": features_dev}
+
+
+def test_the_judge_gives_head_verdicts_equal_to_the_fitted_features(rater_judge: dict, tiny_model: Path, tmp_path):
+    head, dev, feats = rater_judge["head"], rater_judge["dev"], rater_judge["features_dev"]
+    meta = json.loads((rater_judge["judge"] / "flame.json").read_text())
+    assert meta["rater_head"]["train_rows"]["forged"] > 0
+    assert set(meta["rater_head"]["heads"]) == {"pointwise", "classification"}
+    with Judge.load(rater_judge["judge"], device="cpu", cache=tmp_path / "c.sqlite", max_input_tokens=256) as judge:
+        with Judge.load(tiny_model, device="cpu", cache=False) as plain:
+            assert judge.fingerprint != plain.fingerprint  # the head is part of the judge
+        got = judge.distributions([(SPECS[r.task], r.fields) for r in dev])
+        for i, (r, (dist, cached)) in enumerate(zip(dev, got, strict=True)):
+            want = head.log_probs(SPECS[r.task], feats.x[i : i + 1])[0].exp().tolist()
+            assert not cached
+            assert list(dist.values()) == pytest.approx(want, abs=1e-4)
+        verdict = judge.pointwise("Summarize: the cat sat.", "A cat sat.", criteria="faithfulness", scale=(0, 9))
+        assert verdict.kind == "head"
+        assert sum(verdict.distribution.values()) == pytest.approx(1.0)
+        assert 0 <= verdict.score <= 9  # a scale the head was not fitted on
+        label = judge.classify("The sky is blue.", "The sky is green.", criteria="consistency")
+        assert label.kind == "head"
+        assert set(label.probabilities) == {"yes", "no"}
+        many = judge.classify("x", "y", labels=("a", "b", "c", "d"))
+        assert many.kind == "generative"  # more labels than the head has positions: the label path
+        judge.backend.loaded._model = None  # a warm re-run needs no weights
+        again = judge.pointwise("Summarize: the cat sat.", "A cat sat.", criteria="faithfulness", scale=(0, 9))
+        assert again.cached
+        assert again.score == verdict.score
+        assert not judge.backend.loaded.is_loaded
+
+
+def test_a_declared_rater_head_that_is_missing_is_a_load_error(rater_judge: dict, tmp_path: Path):
+    broken = tmp_path / "broken"
+    shutil.copytree(rater_judge["judge"], broken)
+    (broken / "rater_head.safetensors").unlink()
+    with pytest.raises(ModelNotFoundError, match=r"rater_head\.safetensors is missing"):
+        Judge.load(broken, device="cpu", cache=False)
+
+
+def test_a_rater_head_round_trips_through_its_file(rater_judge: dict):
+    head = RaterHead.load(rater_judge["judge"])
+    original = rater_judge["head"]
+    assert head.config == original.config
+    x = torch.randn(3, original.tensors["mean"].shape[0], dtype=torch.float64)
+    spec = SPECS["summeval/coherence"]
+    assert torch.allclose(head.log_probs(spec, x), original.log_probs(spec, x), atol=1e-5)
+    assert not math.isnan(float(head.log_probs(SPECS["q2/consistency"], x).sum()))
+
+
+def test_rater_cli_features_then_fit(tiny_model: Path, tiny_mixture: Path, tmp_path: Path, capsys):
+    common = ["--mixture", str(tiny_mixture), "--model", str(tiny_model), "--device", "cpu", "--layers", "1", "2"]
+    common += ["--max-input-tokens", "256"]
+    assert (
+        main(["rater", "features", *common, "--per-task", "6", "--forged", "0.5", "--out", str(tmp_path / "tr")]) == 0
+    )
+    assert main(["rater", "features", *common, "--split", "dev", "--per-task", "4", "--out", str(tmp_path / "dv")]) == 0
+    assert "forged) from" in capsys.readouterr().out
+    fit = ["rater", "fit", "--train", str(tmp_path / "tr"), "--dev", str(tmp_path / "dv"), "--judge", str(tiny_model)]
+    assert main([*fit, "--out", str(tmp_path / "j"), "--name", "cli-rater"]) == 0
+    out = capsys.readouterr().out
+    assert "pointwise L2" in out
+    assert "(kept)" in out
+    assert "cli-rater@" in out
+    provenance = json.loads((tmp_path / "j" / "flame.json").read_text())["rater_head"]["provenance"]
+    assert provenance["train_rows"]["forged"] == 0.5
+    assert main(["rater", "features", *common, "--split", "dev", "--forged", "0.5", "--out", str(tmp_path / "x")]) == 1
+    assert "--split train only" in capsys.readouterr().err
