@@ -354,7 +354,12 @@ class Judge:
         rated = [i for i, (spec, _) in enumerate(requests) if rater is not None and rater.supports(spec)]
         if rater is not None and rated:
             items = [(requests[i][0], rater.prepare(*requests[i])) for i in rated]
-            keys = [cache_key(self.fingerprint, "head", q.key, (), numerics=self.numerics) for _, q in items]
+            keys = [
+                cache_key(
+                    self.fingerprint, f"head-{spec.task_type}", q.key, spec.outputs[0].labels, numerics=self.numerics
+                )
+                for spec, q in items
+            ]
             hits = self.cache.get_many(keys) if self.cache is not None else {}
             todo = [(k, item) for k, item in zip(keys, items, strict=True) if k not in hits]
             computed: dict[str, list[float]] = {}
@@ -370,7 +375,8 @@ class Judge:
         queries = [self._query(*requests[i]) for i in rest]
         for i, q, (p, hit) in zip(rest, queries, self._label_probs(queries, batch_size=batch_size), strict=True):
             out[i] = TaskProbs(q.labels, p, hit, q.truncated, "generative")
-        return [t for t in out if t is not None]
+        assert all(t is not None for t in out)
+        return out  # type: ignore[return-value]
 
     def _query(self, spec: TaskSpec, inputs: Sequence[tuple[str, str]]) -> LabelQuery:
         return self.backend.prepare(spec, inputs)

@@ -10,9 +10,10 @@ distribution directly:
   cutpoints between adjacent labels at c_j = a + b * (m_j - 0.5), m_j the midpoint of labels j and
   j+1 with the scale mapped to [0, 1], so one head serves 1-5, 0-2 or 1-10 alike:
   P(y <= label_j) = sigmoid(c_j - r).
-- classification: one linear score per label position (the task lists its labels, the positive one
-  first in the collection and `classify`'s default yes/no), softmax over the task's labels; tasks with
-  more labels than the head has positions stay on the label path.
+- classification: one linear score per label position, softmax over the task's labels. A position
+  means what it meant in training, so the head judges only the label sets it was fitted on (yes/no,
+  correct/incorrect, ...; `classify`'s default yes/no among them); any other label set stays on the
+  label path.
 
 Both are fitted by maximum likelihood on the collection's train rows (`flame_train.rater`), so the
 probabilities are calibrated where the training rows were; stored in `rater_head.safetensors` beside
@@ -43,29 +44,27 @@ RATER_FILE = "rater_head.safetensors"
 
 @dataclass(frozen=True)
 class RaterConfig:
-    """What the heads read (as `RewardConfig`) and how many label positions the classifier has."""
+    """What the heads read (as `RewardConfig`) and which verdicts they give."""
 
     features: RewardConfig
-    positions: int = 3  # classification labels the head scores; a task with more uses the label path
+    label_sets: tuple[tuple[str, ...], ...] = ()  # classification label sets fitted (none: no classification head)
     pointwise: bool = True
-    classification: bool = True
+
+    @property
+    def positions(self) -> int:
+        return max((len(labels) for labels in self.label_sets), default=0)
 
     def to_json(self) -> dict[str, Any]:
         return {
             **self.features.to_json(),
-            "positions": self.positions,
+            "label_sets": [list(s) for s in self.label_sets],
             "pointwise": self.pointwise,
-            "classification": self.classification,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RaterConfig:
-        return cls(
-            RewardConfig.from_json(data),
-            int(data.get("positions", 3)),
-            bool(data.get("pointwise", True)),
-            bool(data.get("classification", True)),
-        )
+        sets = tuple(tuple(str(label) for label in labels) for labels in data.get("label_sets", ()))
+        return cls(RewardConfig.from_json(data), sets, bool(data.get("pointwise", True)))
 
 
 def scale_of(labels: Sequence[str]) -> list[int] | None:
@@ -85,7 +84,7 @@ def supports(config: RaterConfig, spec: TaskSpec) -> bool:
     if spec.task_type == "pointwise":
         return config.pointwise and scale_of(labels) is not None
     if spec.task_type == "classification":
-        return config.classification and 2 <= len(labels) <= config.positions
+        return tuple(labels) in config.label_sets
     return False
 
 
@@ -115,7 +114,7 @@ class RaterHead:
     def __init__(self, config: RaterConfig, tensors: dict[str, torch.Tensor]) -> None:
         need = {"mean", "scale"}
         need |= {"point_w", "point_a", "point_log_b"} if config.pointwise else set()
-        need |= {"class_w", "class_b"} if config.classification else set()
+        need |= {"class_w", "class_b"} if config.label_sets else set()
         if missing := need - set(tensors):
             raise ModelLoadError(f"rater head lacks tensors {sorted(missing)}")
         self.config = config
@@ -178,9 +177,19 @@ def declared_rater(directory: Path) -> tuple[RaterConfig, Path] | None:
 class RaterBackend:
     """Features of a task's rendered input read by the judge model, then the rater head."""
 
-    def __init__(self, loaded: LoadedModel, rater: tuple[RaterConfig, Path], *, batch_tokens: int = 16384) -> None:
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        rater: tuple[RaterConfig, Path],
+        *,
+        max_input_tokens: int | None = None,
+        batch_tokens: int = 16384,
+    ) -> None:
         self.config, self.path = rater
-        self.features = RewardFeatures(loaded, self.config.features, batch_tokens=batch_tokens)
+        # None: the budget the heads were fitted at (recorded beside them), as for the reward head.
+        self.features = RewardFeatures(
+            loaded, self.config.features, max_input_tokens=max_input_tokens, batch_tokens=batch_tokens
+        )
         self._head: RaterHead | None = None
 
     @property

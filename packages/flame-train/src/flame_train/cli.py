@@ -119,11 +119,19 @@ def register_rater(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     f.add_argument(
         "--forged", type=float, default=0.0, help="train: add this share of rows again with a forged verdict line"
     )
+    f.add_argument(
+        "--generic",
+        type=float,
+        default=0.0,
+        help="train: render this share of rows as a user's judge.pointwise / judge.classify request",
+    )
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--model", default=None, help="judge whose hidden states are read (default: the default judge)")
     f.add_argument("--device", default="auto")
     f.add_argument("--layers", type=int, nargs="+", default=[20, 30], help="hidden states read (0 = embeddings)")
-    f.add_argument("--max-input-tokens", type=int, default=512, help="the budget of one input (the label path's)")
+    f.add_argument(
+        "--max-input-tokens", type=int, default=512, help="the budget of one input (default 512: flame-smol's)"
+    )
     f.add_argument("--out", required=True, help="features folder; rerun with the same options to resume")
     f.set_defaults(handler=_rater_features)
     g = steps.add_parser("fit", help="fit the heads and write a judge folder that uses them")
@@ -141,21 +149,26 @@ def _rater_features(args: argparse.Namespace) -> int:
     from flame_train.provenance import command_line, describe_mixture
     from flame_train.rater import extract, rater_rows
 
-    rows = rater_rows(args.mixture, args.split, per_task=args.per_task, seed=args.seed, forged=args.forged)
+    rows = rater_rows(
+        args.mixture, args.split, per_task=args.per_task, seed=args.seed, forged=args.forged, generic=args.generic
+    )
     kinds: dict[str, int] = {}
     for r in rows:
         kinds[r.kind] = kinds.get(r.kind, 0) + 1
+    generic = sum(r.generic for r in rows)
     provenance = {
         "mixture": describe_mixture(args.mixture),
         "split": args.split,
         "per_task": args.per_task,
         "forged": args.forged,
+        "generic": args.generic,
         "seed": args.seed,
         "rows": len(rows),
         "by_kind": kinds,
+        "generic_template": generic,
         "extracted_by": command_line(args.argv),
     }
-    by_kind = ", ".join(f"{n} {k}" for k, n in kinds.items())
+    by_kind = ", ".join(f"{n} {k}" for k, n in kinds.items()) + (f"; {generic} as generic requests" if generic else "")
     print(f"{len(rows)} rows ({by_kind}) from {len({r.task for r in rows})} tasks of {args.mixture} ({args.split})")
     extract(
         rows,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 import shutil
 import time
@@ -281,9 +282,11 @@ def _kind_weights(kinds: list[str], weights: dict[str, float]) -> torch.Tensor:
     if unknown:
         have = sorted(set(kinds))
         raise ConfigError(f"--kind-weight names kinds the train pairs do not have: {sorted(unknown)}; they have {have}")
+    if not all(math.isfinite(v) and v >= 0 for v in weights.values()):
+        raise ConfigError(f"--kind-weight values must be finite and >= 0, got {weights}")
     w = torch.tensor([weights.get(k, 1.0) for k in kinds], dtype=torch.float64)
-    if (w < 0).any() or float(w.sum()) <= 0:
-        raise ConfigError("--kind-weight values must be >= 0 and not all 0")
+    if float(w.sum()) <= 0:
+        raise ConfigError("--kind-weight leaves every train pair at weight 0")
     return w * (len(w) / w.sum())
 
 
@@ -348,6 +351,21 @@ def fit_head(
     return head, FitResult(l2, row["train_accuracy"], row["dev_accuracy"], loss, grid, kind_weights or None)
 
 
+def check_features_from(meta: dict[str, Any], source: Path, read_with: str) -> str:
+    """`read_with` if features read with that judge fit a head for the judge at `source`.
+
+    A head does not change the hidden states it reads: features read with the source judge itself, or
+    with the judge one of its heads was fitted on, fit a new head for it.
+    """
+    from flame_judge.loading import fingerprint_of
+
+    current = fingerprint_of(meta.get("name") or source.resolve().name, source)
+    heads = [meta.get(h, {}).get("features_from") for h in ("reward_head", "rater_head")]
+    if read_with not in (current, *heads):
+        raise ConfigError(f"the features were read with {read_with} but {source} is {current}")
+    return read_with
+
+
 def judge_meta(source: Path) -> dict[str, Any]:
     """The `flame.json` of the judge folder `source` ({} for a plain Hugging Face folder)."""
     meta_path = source / "flame.json"
@@ -376,19 +394,11 @@ def write_judge(
 
     A non-empty `out` that is not a flame output needs `overwrite` (see `flame_train.outdir`).
     """
-    from flame_judge.loading import fingerprint_of, relocate_base
+    from flame_judge.loading import relocate_base
     from flame_train.provenance import command_line
 
     meta = judge_meta(source)
-    # A head does not change the hidden states it reads: features read with the source judge itself, or
-    # with the judge its current head was fitted on, fit a new head for it.
-    read_with = train.manifest["fingerprint"]
-    current = fingerprint_of(meta.get("name") or source.resolve().name, source)
-    known = [meta.get("reward_head", {}).get("features_from"), current]
-    if read_with not in known:
-        names = " or ".join(k for k in known if k)
-        raise ConfigError(f"the features were read with {read_with} but {source} is {names}")
-    generative = read_with
+    generative = check_features_from(meta, source, train.manifest["fingerprint"])
     with replacing(out, inputs=(source,), overwrite=overwrite, log=log) as tmp:
         shutil.copytree(source, tmp, dirs_exist_ok=True)
         head.save(tmp)
@@ -410,7 +420,9 @@ def write_judge(
             "dev_log_loss": round(result.dev_log_loss, 4),
             "train_by_kind": dict(Counter(train.kinds)),
             "kind_weights": result.kind_weights,
-            "dev_by_kind": {k: round(v, 4) for k, v in result.grid[str(result.l2)].get("dev_by_kind", {}).items()},
+            "dev_by_kind": {
+                k: round(v, 4) for k, v in result.grid.get(str(result.l2), {}).get("dev_by_kind", {}).items()
+            },
             "provenance": {
                 "train_pairs": train.provenance,
                 "dev_pairs": dev.provenance if dev is not None else None,

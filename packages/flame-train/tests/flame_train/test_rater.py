@@ -4,7 +4,6 @@ hidden states; rows, forged copies, the fit, the judge folder and Judge.load() u
 from __future__ import annotations
 
 import json
-import math
 import shutil
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from flame_judge.errors import ModelNotFoundError
 from flame_judge.rater import RaterConfig, RaterHead, cutpoint_positions, ordinal_log_probs, scale_of, supports
 from flame_judge.reward import RewardConfig
 from flame_train.errors import ConfigError
-from flame_train.rater import RowFeatures, extract, fit_rater, rater_rows, read_rows, write_rater
+from flame_train.rater import RowFeatures, extract, fit_rater, rater_rows, read_rows, row_input, write_rater
 
 pytestmark = pytest.mark.slow
 TINY = {"layers": (1, 2), "max_input_tokens": 256, "device": "cpu"}
@@ -38,7 +37,7 @@ def test_the_ordinal_model_gives_a_distribution_that_moves_with_the_score():
 
 
 def test_which_tasks_a_rater_judges():
-    config = RaterConfig(RewardConfig(), positions=3)
+    config = RaterConfig(RewardConfig(), label_sets=(("yes", "no"),))
     assert scale_of(["1", "2", "3"]) == [1, 2, 3]
     assert scale_of(["yes", "no"]) is None
     assert scale_of(["3", "1"]) is None
@@ -46,6 +45,9 @@ def test_which_tasks_a_rater_judges():
     assert supports(config, SPECS["q2/consistency"])
     assert not supports(config, SPECS["pandalm_testset/overall"])  # pairwise stays with the reward head
     assert not supports(RaterConfig(RewardConfig(), pointwise=False), SPECS["summeval/coherence"])
+    # A label position means what it meant in training: other label sets stay on the label path.
+    assert not supports(config, SPECS["dialfact/verification"])  # supported / refuted / not enough information
+    assert config.positions == 2
 
 
 def _planted(n: int, seed: int) -> RowFeatures:
@@ -75,7 +77,7 @@ def test_the_fit_recovers_planted_ratings_and_labels():
     for fit in fits.values():
         assert fit.dev_log_loss == min(row["dev_log_loss"] for row in fit.grid.values())
     assert head.config.pointwise
-    assert head.config.classification
+    assert head.config.label_sets == (("yes", "no"),)
     other = _planted(10, 2)
     other.manifest["fingerprint"] = "n@1"
     with pytest.raises(ConfigError, match="different judges"):
@@ -101,10 +103,26 @@ def test_rows_are_sampled_per_task_and_forged_copies_keep_the_human_label(tiny_m
         rater_rows(tiny_mixture, "dev", per_task=6, forged=0.5)
 
 
+def test_a_generic_row_is_rendered_as_a_users_request_with_the_same_labels(tiny_mixture: Path):
+    rows = rater_rows(tiny_mixture, "train", per_task=6, generic=0.5)
+    generic = [r for r in rows if r.generic]
+    assert 0 < len(generic) < len(rows)
+    for r in generic:
+        task = SPECS[r.task]
+        spec, inputs = row_input(r, task)
+        assert spec.name in ("judge/pointwise", "judge/classification")
+        assert spec.outputs[0].labels == task.outputs[0].labels
+        assert task.name.split("/")[-1].replace("_", " ") in spec.definition  # the task's aspect as criteria
+        assert inputs[-1][1] == r.fields[-1][1]  # the judged response unchanged
+        assert all(value in inputs[0][1] for _, value in r.fields[:-1])  # the context as one request
+    plain = next(r for r in rows if not r.generic)
+    assert row_input(plain, SPECS[plain.task]) == (SPECS[plain.task], plain.fields)
+
+
 @pytest.fixture(scope="module")
 def rater_judge(tiny_model: Path, tiny_mixture: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     work = tmp_path_factory.mktemp("rater")
-    train = rater_rows(tiny_mixture, "train", per_task=16, forged=0.25)
+    train = rater_rows(tiny_mixture, "train", per_task=16, forged=0.25, generic=0.3)
     dev = rater_rows(tiny_mixture, "dev", per_task=8, seed=1)
     extract(train, work / "train", model=str(tiny_model), chunk=16, **TINY)
     extract(dev, work / "dev", model=str(tiny_model), chunk=16, **TINY)
@@ -135,7 +153,19 @@ def test_the_judge_gives_head_verdicts_equal_to_the_fitted_features(rater_judge:
         assert label.kind == "head"
         assert set(label.probabilities) == {"yes", "no"}
         many = judge.classify("x", "y", labels=("a", "b", "c", "d"))
-        assert many.kind == "generative"  # more labels than the head has positions: the label path
+        assert many.kind == "generative"  # a label set the head was not fitted on: the label path
+        assert judge.classify("x", "y", labels=("no", "yes")).kind == "generative"  # nor in another order
+        # One batch mixing both paths keeps the request order.
+        mixed = judge.distributions(
+            [
+                (SPECS[dev[0].task], dev[0].fields),
+                (SPECS["dialfact/verification"], (("dialogue", "Hi."), ("evidence", "x"), ("response", "y"))),
+                (SPECS[dev[-1].task], dev[-1].fields),
+            ]
+        )
+        assert [len(d) for d, _ in mixed] == [len(got[0][0]), 3, len(got[-1][0])]
+        assert list(mixed[0][0].values()) == pytest.approx(list(got[0][0].values()), abs=1e-6)
+        assert list(mixed[2][0].values()) == pytest.approx(list(got[-1][0].values()), abs=1e-6)
         judge.backend.loaded._model = None  # a warm re-run needs no weights
         again = judge.pointwise("Summarize: the cat sat.", "A cat sat.", criteria="faithfulness", scale=(0, 9))
         assert again.cached
@@ -158,17 +188,21 @@ def test_a_rater_head_round_trips_through_its_file(rater_judge: dict):
     x = torch.randn(3, original.tensors["mean"].shape[0], dtype=torch.float64)
     spec = SPECS["summeval/coherence"]
     assert torch.allclose(head.log_probs(spec, x), original.log_probs(spec, x), atol=1e-5)
-    assert not math.isnan(float(head.log_probs(SPECS["q2/consistency"], x).sum()))
+    q2 = SPECS["q2/consistency"]
+    assert torch.allclose(head.log_probs(q2, x), original.log_probs(q2, x), atol=1e-5)
+    assert torch.allclose(head.log_probs(q2, x).exp().sum(1), torch.ones(3, dtype=torch.float64))
 
 
 def test_rater_cli_features_then_fit(tiny_model: Path, tiny_mixture: Path, tmp_path: Path, capsys):
     common = ["--mixture", str(tiny_mixture), "--model", str(tiny_model), "--device", "cpu", "--layers", "1", "2"]
     common += ["--max-input-tokens", "256"]
-    assert (
-        main(["rater", "features", *common, "--per-task", "6", "--forged", "0.5", "--out", str(tmp_path / "tr")]) == 0
-    )
+    train = ["--per-task", "6", "--forged", "0.5", "--generic", "0.3", "--out", str(tmp_path / "tr")]
+    assert main(["rater", "features", *common, *train]) == 0
     assert main(["rater", "features", *common, "--split", "dev", "--per-task", "4", "--out", str(tmp_path / "dv")]) == 0
-    assert "forged) from" in capsys.readouterr().out
+    out = capsys.readouterr().out.splitlines()
+    assert "forged; " in out[0]
+    assert out[0].endswith(" as generic requests) from 5 tasks of " + f"{tiny_mixture} (train)")
+    assert "generic" not in out[2]  # the dev rows are the tasks' own renderings
     fit = ["rater", "fit", "--train", str(tmp_path / "tr"), "--dev", str(tmp_path / "dv"), "--judge", str(tiny_model)]
     assert main([*fit, "--out", str(tmp_path / "j"), "--name", "cli-rater"]) == 0
     out = capsys.readouterr().out
@@ -177,5 +211,9 @@ def test_rater_cli_features_then_fit(tiny_model: Path, tiny_mixture: Path, tmp_p
     assert "cli-rater@" in out
     provenance = json.loads((tmp_path / "j" / "flame.json").read_text())["rater_head"]["provenance"]
     assert provenance["train_rows"]["forged"] == 0.5
+    assert provenance["train_rows"]["by_kind"]["forged"] == round(0.5 * provenance["train_rows"]["by_kind"]["human"])
+    assert provenance["train_rows"]["generic_template"] > 0
     assert main(["rater", "features", *common, "--split", "dev", "--forged", "0.5", "--out", str(tmp_path / "x")]) == 1
     assert "--split train only" in capsys.readouterr().err
+    assert main(["rater", "features", *common, "--forged", "1.5", "--out", str(tmp_path / "y")]) == 1
+    assert "shares of the rows, from 0 to 1" in capsys.readouterr().err

@@ -72,11 +72,14 @@ def test_dev_kinds_are_scored_apart_and_train_kinds_can_be_weighed():
         assert set(result.grid[str(result.l2)]["dev_by_kind"]) == {"human", "refusal"}
         # The L2 strength is chosen by the mean of the kinds' log-losses, not by the pooled one.
         assert result.dev_log_loss == min(row["dev_log_loss"] for row in result.grid.values())
-    refusal = {r.kind_weights is None: r.grid[str(r.l2)]["dev_by_kind"]["refusal"] for r in (plain, without)}
-    assert refusal[True] > refusal[False] + 0.1  # pairs of weight 0 teach nothing
+    refusal_taught = plain.grid[str(plain.l2)]["dev_by_kind"]["refusal"]
+    refusal_untaught = without.grid[str(without.l2)]["dev_by_kind"]["refusal"]
+    assert refusal_taught > refusal_untaught + 0.1  # pairs of weight 0 teach nothing
     assert without.dev_accuracy == without.grid[str(without.l2)]["dev_by_kind"]["human"]
     with pytest.raises(ConfigError, match=r"kinds the train pairs do not have: \['neighbour'\]"):
         fit_head(train, dev, kind_weights={"neighbour": 2.0})
+    with pytest.raises(ConfigError, match="finite and >= 0"):
+        fit_head(train, dev, kind_weights={"human": float("nan")})
 
 
 def test_features_folders_merge_with_their_kinds():

@@ -30,10 +30,12 @@ def build(
 
     spec = parse_spec(model)
     options = dict(options or {})
+    rater = None
     if spec.engine == "remote":
         loaded, engine = _remote(spec, device, options)
     else:
         loaded = load(spec.target, device=device, eager=eager and spec.engine == "transformers")
+        rater = _rater(loaded, spec.engine, reward_max_input_tokens, batch_tokens)  # refused before an engine starts
         kind = loaded.kind
         if spec.engine == "vllm":
             engine = _vllm(loaded, kind, max_input_tokens, options)
@@ -66,10 +68,12 @@ def build(
         reward = RewardBackend(
             loaded, loaded.reward, max_input_tokens=reward_max_input_tokens, batch_tokens=batch_tokens
         )
-    return backend, reward, _rater(loaded, engine.engine, batch_tokens)
+    return backend, reward, rater
 
 
-def _rater(loaded: LoadedModel, engine_name: str, batch_tokens: int) -> RaterBackend | None:
+def _rater(
+    loaded: LoadedModel, engine_name: str, max_input_tokens: int | None, batch_tokens: int
+) -> RaterBackend | None:
     """The rater head a judge folder declares (pointwise and classification verdicts), in this process."""
     from flame_judge.rater import RaterBackend, declared_rater
 
@@ -82,7 +86,7 @@ def _rater(loaded: LoadedModel, engine_name: str, batch_tokens: int) -> RaterBac
             f"model's hidden states in this process; the {engine_name} engine cannot run it: load it without "
             "the engine prefix"
         )
-    return RaterBackend(loaded, declared, batch_tokens=batch_tokens)
+    return RaterBackend(loaded, declared, max_input_tokens=max_input_tokens, batch_tokens=batch_tokens)
 
 
 def _pairwise(loaded: LoadedModel, engine_name: str, max_input_tokens: int | None, batch_tokens: int) -> RewardScorer:

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Fit flame-smol's heads on the frozen hidden states of its stage-1 adapter, on CPU:
+#   - the pairwise reward head (Bradley-Terry, no length feature) on the reward model's training pool:
+#     human pairs balanced so length carries no signal, plus pairs whose winner is known by
+#     construction (neighbour prompt, distractor, forged verdict line, truncation, XSTest refusal and
+#     compliance), all from the train split; its L2 strength chosen on the dev split's human pairs and
+#     robustness suites together (each kind counts the same);
+#   - the rater heads (pointwise ordinal, classification per label position) on pointwise and
+#     classification train rows plus forged-verdict copies, chosen on dev rows.
+#
+#   tools/fit_default_heads.sh [JUDGE] [OUT]
+#
+# JUDGE: the stage-1 judge (default: the shipped flame-smol, whose adapter is stage 1; its heads are
+# replaced). OUT (default runs/heads): features/ and judge/ (the judge to ship: copy it over
+# packages/flame-judge/src/flame_judge/judges/flame-smol). Features resume where a killed run stopped.
+# Measured on 2 CPU cores (no GPU): about 1 s per pair and 0.6 s per row, 110 minutes in all.
+set -euo pipefail
+JUDGE=${1:-packages/flame-judge/src/flame_judge/judges/flame-smol}
+OUT=${2:-runs/heads}
+MIX=${MIX:-mix}
+FLAME=${FLAME:-uv run flame}
+F="$OUT/features"
+
+[ -f "$MIX/mixture.json" ] || $FLAME data build --out "$MIX" --on-error skip
+$FLAME reward features --mixture "$MIX" --model "$JUDGE" --split dev --pairs suites --per-task 32 --out "$F/dev-suites"
+$FLAME reward features --mixture "$MIX" --model "$JUDGE" --split dev --per-task 16 --seed 1 --out "$F/dev-human"
+$FLAME reward features --mixture "$MIX" --model "$JUDGE" --split train --pairs pool --per-task 100 \
+  --neighbour 200 --distractor 200 --safety-repeat 1 --out "$F/train-pool"
+$FLAME rater features --mixture "$MIX" --model "$JUDGE" --split dev --per-task 16 --seed 1 --out "$F/rater-dev"
+$FLAME rater features --mixture "$MIX" --model "$JUDGE" --split train --per-task 48 --forged 0.25 --generic 0.3 --out "$F/rater-train"
+$FLAME reward fit --train "$F/train-pool" --dev "$F/dev-suites" "$F/dev-human" --no-length \
+  --judge "$JUDGE" --out "$OUT/pairwise" --name flame-smol
+$FLAME rater fit --train "$F/rater-train" --dev "$F/rater-dev" --judge "$OUT/pairwise" --out "$OUT/judge" \
+  --name flame-smol
