@@ -5,15 +5,16 @@
 #     construction (neighbour prompt, distractor, forged verdict line, truncation, XSTest refusal and
 #     compliance), all from the train split; its L2 strength chosen on the dev split's human pairs and
 #     robustness suites together (each kind counts the same);
-#   - the rater heads (pointwise ordinal, classification per label position) on pointwise and
-#     classification train rows plus forged-verdict copies, chosen on dev rows.
+#   - the rater head (pointwise, ordinal) on pointwise and classification train rows plus
+#     forged-verdict copies and generic-template renderings, chosen on dev rows.
 #
 #   tools/fit_default_heads.sh [JUDGE] [OUT]
 #
 # JUDGE: the stage-1 judge (default: the shipped flame-smol, whose adapter is stage 1; its heads are
 # replaced). OUT (default runs/heads): features/ and judge/ (the judge to ship: copy it over
 # packages/flame-judge/src/flame_judge/judges/flame-smol). Features resume where a killed run stopped.
-# Measured on 2 CPU cores (no GPU): about 1 s per pair and 0.6 s per row, 110 minutes in all.
+# Measured on 2 CPU cores (no GPU): 55 min for the 3,753 train pairs, 13 min for the dev pairs and
+# suites, 22 + 6 min for the rater rows; the fits take seconds.
 set -euo pipefail
 JUDGE=${1:-packages/flame-judge/src/flame_judge/judges/flame-smol}
 OUT=${2:-runs/heads}
@@ -30,5 +31,6 @@ $FLAME rater features --mixture "$MIX" --model "$JUDGE" --split dev --per-task 1
 $FLAME rater features --mixture "$MIX" --model "$JUDGE" --split train --per-task 48 --forged 0.25 --generic 0.3 --out "$F/rater-train"
 $FLAME reward fit --train "$F/train-pool" --dev "$F/dev-suites" "$F/dev-human" --no-length \
   --judge "$JUDGE" --out "$OUT/pairwise" --name flame-smol
+# Classification is left on the label path: its head was at chance on dev (MODEL_CARD.md, stage 3).
 $FLAME rater fit --train "$F/rater-train" --dev "$F/rater-dev" --judge "$OUT/pairwise" --out "$OUT/judge" \
-  --name flame-smol
+  --name flame-smol --no-length --heads pointwise

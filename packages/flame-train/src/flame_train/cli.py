@@ -141,6 +141,13 @@ def register_rater(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     g.add_argument("--out", required=True, help="judge folder to write (a copy of --judge plus the heads)")
     g.add_argument("--name", required=True, help="the judge's name, the first part of its fingerprint")
     g.add_argument("--no-length", action="store_true", help="leave out the response-length feature")
+    g.add_argument(
+        "--heads",
+        nargs="+",
+        choices=("pointwise", "classification"),
+        default=["pointwise", "classification"],
+        help="the heads to fit (a verdict type left out stays on the label path)",
+    )
     g.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     g.set_defaults(handler=_rater_fit)
 
@@ -193,7 +200,7 @@ def _rater_fit(args: argparse.Namespace) -> int:
     judge_meta(Path(args.judge))
     check_output(Path(args.out), inputs=(Path(args.judge), Path(args.train), Path(args.dev)), overwrite=args.overwrite)
     train, dev = read_rows(args.train), read_rows(args.dev)
-    head, fits = fit_rater(train, dev, length_feature=not args.no_length)
+    head, fits = fit_rater(train, dev, length_feature=not args.no_length, heads=args.heads)
     for task_type, fit in fits.items():
         metric = "Spearman" if task_type == "pointwise" else "balanced accuracy"
         for l2, row in fit.grid.items():

@@ -340,8 +340,15 @@ def _dev_scores(
     return sum(losses) / len(losses), (sum(finite) / len(finite) if finite else float("nan"))
 
 
-def fit_rater(train: RowFeatures, dev: RowFeatures, *, length_feature: bool = True) -> tuple[Any, dict[str, HeadFit]]:
-    """Both heads (where train has rows of that kind), each L2 chosen by dev log-loss."""
+def fit_rater(
+    train: RowFeatures,
+    dev: RowFeatures,
+    *,
+    length_feature: bool = True,
+    heads: Sequence[str] = ("pointwise", "classification"),
+) -> tuple[Any, dict[str, HeadFit]]:
+    """The `heads` asked for (where train has rows of that kind), each L2 chosen by dev log-loss; a
+    verdict type left out stays on the label path."""
     import torch
 
     from flame_data.registry import tasks as registered
@@ -378,7 +385,9 @@ def fit_rater(train: RowFeatures, dev: RowFeatures, *, length_feature: bool = Tr
     fits: dict[str, HeadFit] = {}
     label_sets = tuple(sorted({s.outputs[0].labels for s, _ in rows_t if s.task_type == "classification"}))
     positions = max((len(labels) for labels in label_sets), default=0)
-    for task_type in ("pointwise", "classification"):
+    if unknown_heads := sorted(set(heads) - {"pointwise", "classification"}):
+        raise ConfigError(f"unknown heads {unknown_heads}: choose pointwise and/or classification")
+    for task_type in heads:
         keep_t = [i for i, (s, _) in enumerate(rows_t) if s.task_type == task_type]
         keep_d = [i for i, (s, _) in enumerate(rows_d) if s.task_type == task_type]
         if not keep_t:

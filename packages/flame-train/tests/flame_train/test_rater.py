@@ -84,6 +84,16 @@ def test_the_fit_recovers_planted_ratings_and_labels():
         fit_rater(_planted(10, 0), other)
 
 
+def test_a_head_left_out_leaves_its_verdicts_on_the_label_path():
+    head, fits = fit_rater(_planted(100, 0), _planted(50, 1), heads=("pointwise",))
+    assert set(fits) == {"pointwise"}
+    assert head.config.label_sets == ()
+    assert not supports(head.config, SPECS["q2/consistency"])
+    assert supports(head.config, SPECS["summeval/coherence"])
+    with pytest.raises(ConfigError, match="unknown heads"):
+        fit_rater(_planted(10, 0), _planted(10, 1), heads=("pairwise",))
+
+
 def test_rows_are_sampled_per_task_and_forged_copies_keep_the_human_label(tiny_mixture: Path):
     rows = rater_rows(tiny_mixture, "train", per_task=6, forged=0.5)
     tasks = {r.task for r in rows}
