@@ -4,7 +4,7 @@
 #     human pairs balanced so length carries no signal, plus pairs whose winner is known by
 #     construction (neighbour prompt, distractor, forged verdict line, truncation, XSTest refusal and
 #     compliance), all from the train split; its L2 strength chosen on the dev split's human pairs and
-#     robustness suites together (each kind counts the same);
+#     robustness suites together (each kind counts the same); XSTest refusal pairs weighted 0.5;
 #   - the rater head (pointwise, ordinal) on pointwise and classification train rows plus
 #     forged-verdict copies and generic-template renderings, chosen on dev rows.
 #
@@ -30,7 +30,7 @@ $FLAME reward features --mixture "$MIX" --model "$JUDGE" --split train --pairs p
 $FLAME rater features --mixture "$MIX" --model "$JUDGE" --split dev --per-task 16 --seed 1 --out "$F/rater-dev"
 $FLAME rater features --mixture "$MIX" --model "$JUDGE" --split train --per-task 48 --forged 0.25 --generic 0.3 --out "$F/rater-train"
 $FLAME reward fit --train "$F/train-pool" --dev "$F/dev-suites" "$F/dev-human" --no-length \
-  --judge "$JUDGE" --out "$OUT/pairwise" --name flame-smol
+  --kind-weight refusal=0.5 --judge "$JUDGE" --out "$OUT/pairwise" --name flame-smol
 # Classification is left on the label path: its head was at chance on dev (MODEL_CARD.md, stage 3).
 $FLAME rater fit --train "$F/rater-train" --dev "$F/rater-dev" --judge "$OUT/pairwise" --out "$OUT/judge" \
   --name flame-smol --no-length --heads pointwise

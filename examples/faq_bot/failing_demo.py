@@ -16,5 +16,5 @@ from pytest_flame import assert_judged_better
 
 @pytest.mark.flame(margin=0.1)
 def test_regression_is_caught():
-    question = "Can I get a refund?"
+    question = "How do I reset my password?"
     assert_judged_better(old_bot(question), new_bot(question), prompt=question, criteria="helpfulness")

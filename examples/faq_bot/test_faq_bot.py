@@ -3,10 +3,11 @@
 Length does not decide these cases: three rewrites (password, support, account deletion) are
 shorter than the old answers, the old account-deletion answer is longer and wrong, and a longer
 answer that contradicts the policy must lose to the short right one. Measured with flame-smol
-(P(new better)): refund 0.626, shipping 0.748, support 0.544, deletion 0.662, password 0.505 (a
-coin flip: the judge barely prefers the right answer over friendly filler), longer-but-wrong 0.668.
-With fp32 reward features (batch-invariant verdicts) the password case measures 0.496: the judge
-gets it wrong, so it is an expected failure here, kept to show what the default cannot tell.
+(P(new better)): refund 0.295, shipping 0.551, support 0.592, deletion 0.506, password 0.587,
+longer-but-wrong 0.639. The refund case is an expected failure: the judge prefers the terse old
+answer ("Refunds are subject to our policy.") to the specific one, kept to show what the default
+cannot tell. (The previous head, which read response length, passed it at 0.616 and failed the
+password case at 0.496.)
 """
 
 from __future__ import annotations
@@ -22,15 +23,13 @@ POLICY = (
 )
 
 
-PASSWORD = "How do I reset my password?"
+REFUND = "Can I get a refund?"
 CASES = [
     pytest.param(
         q,
-        marks=pytest.mark.xfail(
-            strict=True, reason="flame-smol prefers the old friendly filler: P(new better) = 0.496 (fp32)"
-        ),
+        marks=pytest.mark.xfail(strict=True, reason="flame-smol prefers the terse old answer: P(new better) = 0.295"),
     )
-    if q == PASSWORD
+    if q == REFUND
     else q
     for q in sorted(NEW)
 ]

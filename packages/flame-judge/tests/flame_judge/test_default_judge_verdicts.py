@@ -93,9 +93,10 @@ def test_the_reward_budget_is_the_judges_and_its_cuts_are_named(judge: Judge):
     assert isinstance(judge.reward, RewardBackend)
     assert judge.reward.max_input_tokens == judge.reward.config.max_input_tokens == 384  # fitted there
     qa, qb = judge.reward.prepare(spec, fields)
-    assert qa.query.text == qb.query.text  # what differs lies past the budget (only the length feature tells)
+    assert qa.query.text == qb.query.text  # what differs lies past the budget
     cut = judge.pairwise("What did the committee decide?", a, b)
-    assert cut.truncated == ("response A", "response B")  # ... and the verdict says so
+    assert cut.prob_a == 0.5  # the head reads no length feature: the same input is the same reward
+    assert cut.truncated == ("response A", "response B")  # ... and the verdict says why
     with Judge.load(cache=False, max_input_tokens=1024) as wide:
         assert isinstance(wide.reward, RewardBackend)
         assert wide.reward.max_input_tokens == 1024

@@ -12,7 +12,7 @@ SHIPPED = Path(flame_judge.__file__).parent / "judges" / "flame-smol" / "flame.j
 
 def test_shipped_provenance_is_reproducible_not_a_temporary_folder():
     meta = json.loads(SHIPPED.read_text())
-    assert meta["fingerprint"] == "flame-smol@d2ea143dddbec01f"  # provenance edits never change it
+    assert meta["fingerprint"] == "flame-smol@dd53a1dfbca264e3"  # provenance edits never change it
     config = meta["config"]
     assert (config["mixture"], config["encoded"], config["output_dir"]) == (
         "mix",
@@ -25,9 +25,21 @@ def test_shipped_provenance_is_reproducible_not_a_temporary_folder():
     assert provenance["mixture"]["build_config"]["licenses"] == ["MIT", "Apache-2.0", "BSD-3-Clause", "CC-BY-4.0"]
     assert provenance["encoded"]["built_with"].startswith("flame encode ")
     assert provenance["trained_by"].startswith("flame train ")
-    head = meta["reward_head"]["provenance"]
-    assert (head["train_pairs"]["per_task"], head["train_pairs"]["pairs"]) == (200, meta["reward_head"]["train_pairs"])
-    assert head["fitted_by"].startswith("flame reward fit ")
+    # Stage 2: the reward head, no length feature, fitted on the pool and chosen on the dev suites.
+    reward = meta["reward_head"]
+    assert reward["config"]["length"] is False
+    pairs = reward["provenance"]["train_pairs"]
+    assert (pairs["pairs_from"], pairs["pairs"]) == ("pool", reward["train_pairs"])
+    assert pairs["by_kind"] == reward["train_by_kind"]
+    assert pairs["extracted_by"].startswith("flame reward features --mixture mix ")
+    assert {p["pairs_from"] for p in reward["provenance"]["dev_pairs"]["merged"]} == {"suites", "human"}
+    assert reward["provenance"]["fitted_by"].startswith("flame reward fit ")
+    # Stage 3: the rater head (pointwise only), fitted with forged and generic-template rows.
+    rater = meta["rater_head"]
+    assert (rater["config"]["pointwise"], rater["config"]["label_sets"]) == (True, [])
+    rows = rater["provenance"]["train_rows"]
+    assert (rows["forged"], rows["generic"]) == (0.25, 0.3)
+    assert rater["provenance"]["fitted_by"].startswith("flame rater fit ")
 
     # Only fields that say where something *was* may still name the training machine's folders.
     def paths(node: object, key: str = "") -> list[tuple[str, str]]:
@@ -35,6 +47,6 @@ def test_shipped_provenance_is_reproducible_not_a_temporary_folder():
             return [p for k, v in node.items() for p in paths(v, k)]
         if isinstance(node, list):
             return [p for v in node for p in paths(v, key)]
-        return [(key, node)] if isinstance(node, str) and node.startswith("/tmp") else []
+        return [(key, node)] if isinstance(node, str) and node.startswith(("/tmp", "/work", "/home")) else []
 
     assert {key for key, _ in paths(meta)} <= {"path_at_build", "output_dir_at_build"}

@@ -22,7 +22,7 @@ def test_example_suite_runs_on_the_real_model_and_replays_from_the_cache(pyteste
     args = (str(EXAMPLES / "test_faq_bot.py"), "--flame-cache", cache, "-p", "no:cacheprovider")
     first = pytester.runpytest_subprocess(*args)
     outcomes = first.parseoutcomes()
-    assert outcomes == {"passed": 7, "xfailed": 1}  # the password case: see test_faq_bot.py
+    assert outcomes == {"passed": 7, "xfailed": 1}  # the refund case: see test_faq_bot.py
     first.stdout.fnmatch_lines(["8 judgments: 7 passed, 1 failed; 0 from cache; model flame-smol@*"])
     second = pytester.runpytest_subprocess(*args)
     assert second.parseoutcomes() == outcomes
