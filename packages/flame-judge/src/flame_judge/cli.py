@@ -389,10 +389,11 @@ def describe(verdict: Verdict) -> str:
         )
     if isinstance(verdict, PointwiseVerdict):
         dist = ", ".join(f"{k}: {v:.2f}" for k, v in verdict.distribution.items())
+        how = "  read by the rater head from the judge's hidden states\n" if verdict.kind == "head" else ""
         return (
             f"score: {verdict.score:.2f} on {verdict.scale[0]}-{verdict.scale[1]} "
             f"(most likely {verdict.most_likely})\n"
-            f"  distribution: {dist}\n  criteria: {crit}; model: {verdict.fingerprint}; {source}"
+            f"  distribution: {dist}\n{how}  criteria: {crit}; model: {verdict.fingerprint}; {source}"
         )
     probs = ", ".join(f"{k}: {v:.3f}" for k, v in verdict.probabilities.items())
     return f"label: {verdict.label}\n  probabilities: {probs}\n  model: {verdict.fingerprint}; {source}"

@@ -135,3 +135,13 @@ def test_the_cli_names_what_was_cut():
     verdict = pairwise_verdict(request, 0.5, 0.5, Source("j", "j@1", "reward"), False, truncated=("response A",))
     assert "truncated to fit the token budget: response A" in describe(verdict)
     assert "truncated" not in describe(pairwise_verdict(request, 0.5, 0.5, Source("j", "j@1", "reward"), False))
+
+
+def test_the_cli_says_a_score_came_from_the_rater_head():
+    from flame_judge.cli import describe
+    from flame_judge.judge import Source, pointwise_verdict
+
+    request = PointwiseRequest("q", "r", None, (1, 5))
+    dist = {"1": 0.1, "2": 0.2, "3": 0.4, "4": 0.2, "5": 0.1}
+    assert "rater head" in describe(pointwise_verdict(request, dist, Source("j", "j@1", "head"), False))
+    assert "rater head" not in describe(pointwise_verdict(request, dist, Source("j", "j@1", "generative"), False))
