@@ -21,14 +21,13 @@ import json
 import math
 import random
 import shutil
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flame_train.errors import CheckpointError, ConfigError
+from flame_train.errors import ConfigError
 from flame_train.outdir import replacing
 
 if TYPE_CHECKING:
@@ -152,14 +151,11 @@ def extract(
     provenance: dict[str, Any] | None = None,
 ) -> Path:
     """Features of every row in resumable chunks under `out` (as `flame reward features`)."""
-    import torch
-    from safetensors.torch import save_file
-    from tqdm import tqdm
-
     from flame_data.registry import tasks as registered
     from flame_judge.loading import load
     from flame_judge.rater import RaterBackend, RaterConfig
     from flame_judge.reward import RewardConfig
+    from flame_train.reward import write_chunks
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -177,34 +173,15 @@ def extract(
     }
     if any(r.generic for r in rows):
         manifest["generic"] = [r.generic for r in rows]
-    path = out / MANIFEST
-    if path.is_file():
-        if json.loads(path.read_text()) != manifest:
-            raise CheckpointError(f"{out} holds features of other rows or another judge; choose a new --out")
-    else:
-        path.write_text(json.dumps(manifest) + "\n")
-    if provenance is not None:
-        (out / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")
     specs = {name: spec for name, (spec, _) in registered().items()}
     # The backend renders each row as the judge will (at this budget) and reads its features; the head
     # it would read is not needed for that.
     backend = RaterBackend(loaded, (RaterConfig(config), out / "rater_head.safetensors"))
-    starts = range(0, len(rows), chunk)
-    todo = [s for s in starts if not (out / f"chunk-{s // chunk:05d}.safetensors").is_file()]
-    bar = tqdm(total=len(rows), initial=len(rows) - sum(min(chunk, len(rows) - s) for s in todo), unit="row")
-    started = time.perf_counter()
-    for s in todo:
-        part = rows[s : s + chunk]
-        queries = [backend.prepare(*row_input(r, specs[r.task])) for r in part]
-        x = backend.features(queries)
-        tmp = out / f".chunk-{s // chunk:05d}.tmp"
-        save_file({"x": x.to(torch.float32).contiguous()}, str(tmp))
-        tmp.rename(out / f"chunk-{s // chunk:05d}.safetensors")
-        bar.update(len(part))
-    bar.close()
-    if todo:
-        print(f"features: {len(todo)} chunks in {time.perf_counter() - started:.0f} s -> {out}")
-    return out
+
+    def compute(part: list[Row]) -> dict[str, torch.Tensor]:
+        return {"x": backend.features([backend.prepare(*row_input(r, specs[r.task])) for r in part])}
+
+    return write_chunks(out, MANIFEST, manifest, rows, compute, provenance=provenance, unit="row")
 
 
 @dataclass
@@ -220,23 +197,12 @@ class RowFeatures:
 
 def read_rows(directory: str | Path) -> RowFeatures:
     import torch
-    from safetensors.torch import load_file
 
-    directory = Path(directory)
-    try:
-        manifest = json.loads((directory / MANIFEST).read_text())
-    except (OSError, ValueError) as exc:
-        raise CheckpointError(f"{directory} is not a features folder from `flame rater features` ({exc})") from None
-    n, chunk = len(manifest["ids"]), manifest["chunk"]
-    parts = []
-    for k in range((n + chunk - 1) // chunk):
-        file = directory / f"chunk-{k:05d}.safetensors"
-        if not file.is_file():
-            raise CheckpointError(f"{file} is missing: rerun `flame rater features` with the same options to finish")
-        parts.append(load_file(str(file))["x"])
-    prov = directory / "provenance.json"
-    x = torch.cat(parts) if parts else torch.zeros(0)
-    return RowFeatures(x, manifest, json.loads(prov.read_text()) if prov.is_file() else None)
+    from flame_train.reward import read_chunks
+
+    manifest, parts, provenance = read_chunks(directory, MANIFEST, "flame rater features")
+    x = torch.cat([p["x"] for p in parts]) if parts else torch.zeros(0)
+    return RowFeatures(x, manifest, provenance)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import random
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -121,10 +121,6 @@ def extract(
 ) -> Path:
     """Features of both responses of every pair, in resumable chunks under `out`; `provenance` (where
     the pairs came from) is kept beside them for the judge a fit writes."""
-    import torch
-    from safetensors.torch import save_file
-    from tqdm import tqdm
-
     from flame_data.registry import tasks as registered
     from flame_judge.loading import load
     from flame_judge.reward import RewardConfig, RewardFeatures
@@ -143,28 +139,49 @@ def extract(
     }
     if any(p.kind != "human" for p in pairs):
         manifest["kinds"] = [p.kind for p in pairs]
-    path = out / MANIFEST
+    specs = {name: spec for name, (spec, _) in registered().items()}
+    features = RewardFeatures(loaded, config)
+
+    def compute(part: list[Pair]) -> dict[str, torch.Tensor]:
+        f = features([q for p in part for q in features.prepare(p.spec or specs[p.task], p.fields)])
+        return {"a": f[0::2], "b": f[1::2]}
+
+    return write_chunks(out, MANIFEST, manifest, pairs, compute, provenance=provenance, unit="pair")
+
+
+def write_chunks(
+    out: Path,
+    manifest_name: str,
+    manifest: dict[str, Any],
+    items: Sequence[Any],
+    compute: Callable[[list[Any]], dict[str, torch.Tensor]],
+    *,
+    provenance: dict[str, Any] | None,
+    unit: str,
+) -> Path:
+    """Write `compute(chunk of items)` as fp32 safetensors chunks under `out`, each atomically, skipping
+    chunks already there; a folder whose manifest differs (other items or another judge) is refused."""
+    import torch
+    from safetensors.torch import save_file
+    from tqdm import tqdm
+
+    path = out / manifest_name
     if path.is_file():
-        old = json.loads(path.read_text())
-        if old != manifest:
-            raise CheckpointError(f"{out} holds features of other pairs or another judge; choose a new --out")
+        if json.loads(path.read_text()) != manifest:
+            raise CheckpointError(f"{out} holds features of other {unit}s or another judge; choose a new --out")
     else:
         path.write_text(json.dumps(manifest) + "\n")
     if provenance is not None:
         (out / PROVENANCE).write_text(json.dumps(provenance, indent=2) + "\n")
-    specs = {name: spec for name, (spec, _) in registered().items()}
-    features = RewardFeatures(loaded, config)
-    starts = range(0, len(pairs), chunk)
-    todo = [s for s in starts if not (out / f"chunk-{s // chunk:05d}.safetensors").is_file()]
-    bar = tqdm(total=len(pairs), initial=len(pairs) - sum(min(chunk, len(pairs) - s) for s in todo), unit="pair")
+    chunk = manifest["chunk"]
+    todo = [s for s in range(0, len(items), chunk) if not (out / f"chunk-{s // chunk:05d}.safetensors").is_file()]
+    bar = tqdm(total=len(items), initial=len(items) - sum(min(chunk, len(items) - s) for s in todo), unit=unit)
     started = time.perf_counter()
     for s in todo:
-        part = pairs[s : s + chunk]
-        queries = [q for p in part for q in features.prepare(p.spec or specs[p.task], p.fields)]
-        f = features(queries)
-        tensors = {"a": f[0::2].contiguous(), "b": f[1::2].contiguous()}
+        part = list(items[s : s + chunk])
+        tensors = {k: v.to(torch.float32).contiguous() for k, v in compute(part).items()}
         tmp = out / f".chunk-{s // chunk:05d}.tmp"
-        save_file({k: v.to(torch.float32) for k, v in tensors.items()}, str(tmp))
+        save_file(tensors, str(tmp))
         tmp.rename(out / f"chunk-{s // chunk:05d}.safetensors")
         bar.update(len(part))
     bar.close()
@@ -188,26 +205,36 @@ class FeatureSet:
         return self.manifest.get("kinds") or ["human"] * len(self.tasks)
 
 
-def read_features(directory: str | Path) -> FeatureSet:
-    import torch
+def read_chunks(
+    directory: str | Path, manifest_name: str, command: str
+) -> tuple[dict[str, Any], list[dict[str, torch.Tensor]], dict[str, Any] | None]:
+    """(manifest, the tensors of every chunk in order, provenance) of a features folder that `command`
+    wrote; a missing chunk says to rerun it."""
     from safetensors.torch import load_file
 
     directory = Path(directory)
     try:
-        manifest = json.loads((directory / MANIFEST).read_text())
+        manifest = json.loads((directory / manifest_name).read_text())
     except (OSError, ValueError) as exc:
-        raise CheckpointError(f"{directory} is not a features folder from `flame reward features` ({exc})") from None
+        raise CheckpointError(f"{directory} is not a features folder from `{command}` ({exc})") from None
     n, chunk = len(manifest["ids"]), manifest["chunk"]
     parts = []
     for k in range((n + chunk - 1) // chunk):
         file = directory / f"chunk-{k:05d}.safetensors"
         if not file.is_file():
-            raise CheckpointError(f"{file} is missing: rerun `flame reward features` with the same options to finish")
+            raise CheckpointError(f"{file} is missing: rerun `{command}` with the same options to finish")
         parts.append(load_file(str(file)))
-    a = torch.cat([p["a"] for p in parts]) if parts else torch.zeros(0)
-    b = torch.cat([p["b"] for p in parts]) if parts else torch.zeros(0)
     provenance_path = directory / PROVENANCE
     provenance = json.loads(provenance_path.read_text()) if provenance_path.is_file() else None
+    return manifest, parts, provenance
+
+
+def read_features(directory: str | Path) -> FeatureSet:
+    import torch
+
+    manifest, parts, provenance = read_chunks(directory, MANIFEST, "flame reward features")
+    a = torch.cat([p["a"] for p in parts]) if parts else torch.zeros(0)
+    b = torch.cat([p["b"] for p in parts]) if parts else torch.zeros(0)
     a_won = torch.tensor(manifest["a_won"], dtype=torch.float64)
     return FeatureSet(a, b, a_won, manifest["tasks"], manifest, provenance)
 
