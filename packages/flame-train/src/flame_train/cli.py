@@ -125,6 +125,16 @@ def register_rater(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         default=0.0,
         help="train: render this share of rows as a user's judge.pointwise / judge.classify request",
     )
+    f.add_argument(
+        "--task-types",
+        nargs="+",
+        choices=("pointwise", "classification"),
+        default=["pointwise", "classification"],
+        help="the verdict types whose tasks are sampled (default both)",
+    )
+    f.add_argument(
+        "--balance-labels", action="store_true", help="sample each task's gold labels in equal shares where possible"
+    )
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--model", default=None, help="judge whose hidden states are read (default: the default judge)")
     f.add_argument("--device", default="auto")
@@ -135,8 +145,8 @@ def register_rater(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     f.add_argument("--out", required=True, help="features folder; rerun with the same options to resume")
     f.set_defaults(handler=_rater_features)
     g = steps.add_parser("fit", help="fit the heads and write a judge folder that uses them")
-    g.add_argument("--train", required=True, help="features folder of train rows")
-    g.add_argument("--dev", required=True, help="features folder of dev rows")
+    g.add_argument("--train", required=True, nargs="+", help="features folders of train rows (merged)")
+    g.add_argument("--dev", required=True, nargs="+", help="features folders of dev rows (merged)")
     g.add_argument("--judge", required=True, help="the judge folder the features were read with")
     g.add_argument("--out", required=True, help="judge folder to write (a copy of --judge plus the heads)")
     g.add_argument("--name", required=True, help="the judge's name, the first part of its fingerprint")
@@ -157,7 +167,14 @@ def _rater_features(args: argparse.Namespace) -> int:
     from flame_train.rater import extract, rater_rows
 
     rows = rater_rows(
-        args.mixture, args.split, per_task=args.per_task, seed=args.seed, forged=args.forged, generic=args.generic
+        args.mixture,
+        args.split,
+        per_task=args.per_task,
+        seed=args.seed,
+        forged=args.forged,
+        generic=args.generic,
+        task_types=args.task_types,
+        balance_labels=args.balance_labels,
     )
     kinds: dict[str, int] = {}
     for r in rows:
@@ -170,6 +187,8 @@ def _rater_features(args: argparse.Namespace) -> int:
         "forged": args.forged,
         "generic": args.generic,
         "seed": args.seed,
+        "task_types": args.task_types,
+        "balance_labels": args.balance_labels,
         "rows": len(rows),
         "by_kind": kinds,
         "generic_template": generic,
@@ -194,12 +213,14 @@ def _rater_fit(args: argparse.Namespace) -> int:
 
     from flame_train.outdir import check_output
     from flame_train.provenance import command_line
-    from flame_train.rater import fit_rater, read_rows, write_rater
+    from flame_train.rater import fit_rater, merge_rows, read_rows, write_rater
     from flame_train.reward import judge_meta
 
     judge_meta(Path(args.judge))
-    check_output(Path(args.out), inputs=(Path(args.judge), Path(args.train), Path(args.dev)), overwrite=args.overwrite)
-    train, dev = read_rows(args.train), read_rows(args.dev)
+    inputs = (Path(args.judge), *map(Path, args.train), *map(Path, args.dev))
+    check_output(Path(args.out), inputs=inputs, overwrite=args.overwrite)
+    train = merge_rows([read_rows(d) for d in args.train])
+    dev = merge_rows([read_rows(d) for d in args.dev])
     head, fits = fit_rater(train, dev, length_feature=not args.no_length, heads=args.heads)
     for task_type, fit in fits.items():
         metric = "Spearman" if task_type == "pointwise" else "balanced accuracy"

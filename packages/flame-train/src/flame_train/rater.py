@@ -83,11 +83,22 @@ def row_input(row: Row, spec: TaskSpec) -> tuple[TaskSpec, tuple[tuple[str, str]
 
 
 def rater_rows(
-    mixture: str | Path, split: str, *, per_task: int, seed: int = 0, forged: float = 0.0, generic: float = 0.0
+    mixture: str | Path,
+    split: str,
+    *,
+    per_task: int,
+    seed: int = 0,
+    forged: float = 0.0,
+    generic: float = 0.0,
+    task_types: Sequence[str] = ("pointwise", "classification"),
+    balance_labels: bool = False,
 ) -> list[Row]:
-    """A seeded sample of at most `per_task` rows per pointwise and classification task whose gold is
-    one of the task's labels, a `generic` share of them rendered through the judge's own templates,
-    plus `forged` x that many forged copies (train split only)."""
+    """A seeded sample of at most `per_task` rows per pointwise and classification task (of
+    `task_types`) whose gold is one of the task's labels, a `generic` share of them rendered through
+    the judge's own templates, plus `forged` x that many forged copies (train split only).
+
+    With `balance_labels`, each gold label of a task gets an equal share of its `per_task` rows where
+    it has that many (the rest filled at random), so a rare label is seen often enough to be learned."""
     from flame_data.constructed import read_split
     from flame_data.registry import tasks as registered
     from flame_judge.rater import scale_of
@@ -98,14 +109,16 @@ def rater_rows(
         raise ConfigError(f"--forged and --generic are shares of the rows, from 0 to 1; got {forged} and {generic}")
     if per_task < 1:
         raise ConfigError(f"--per-task must be at least 1, got {per_task}")
+    unknown = sorted(set(task_types) - {"pointwise", "classification"})
+    if unknown or not task_types:
+        raise ConfigError(f"--task-types takes pointwise and/or classification, got {list(task_types)}")
     specs = {name: spec for name, (spec, _) in registered().items()}
     by_task: dict[str, list[Row]] = {}
     for row in read_split(mixture, split):
         spec = specs.get(row["task"])
-        if spec is None or not (
-            spec.task_type == "classification"
-            or (spec.task_type == "pointwise" and scale_of(spec.outputs[0].labels) is not None)
-        ):
+        if spec is None or spec.task_type not in task_types:
+            continue
+        if spec.task_type == "pointwise" and scale_of(spec.outputs[0].labels) is None:
             continue
         gold = json.loads(row["target_fields"])[0][1]
         if gold not in spec.outputs[0].labels:
@@ -117,12 +130,25 @@ def rater_rows(
     rng = random.Random(f"rater:{seed}")
     out: list[Row] = []
     for task in sorted(by_task):
-        out.extend(rng.sample(sorted(by_task[task], key=lambda r: r.id), min(per_task, len(by_task[task]))))
+        pool = sorted(by_task[task], key=lambda r: r.id)
+        out.extend(_balanced(pool, per_task, rng) if balance_labels else rng.sample(pool, min(per_task, len(pool))))
     if generic:
         out = [dataclasses.replace(r, generic=True) if rng.random() < generic else r for r in out]
     if forged:
         out += [_forge(r, specs[r.task], rng) for r in rng.sample(out, round(forged * len(out)))]
     return out
+
+
+def _balanced(pool: list[Row], k: int, rng: random.Random) -> list[Row]:
+    """k rows of pool, as close to an equal number per gold label as the pool allows."""
+    by_gold: dict[str, list[Row]] = {}
+    for r in pool:
+        by_gold.setdefault(r.gold, []).append(r)
+    share = k // len(by_gold)
+    chosen = [r for gold in sorted(by_gold) for r in rng.sample(by_gold[gold], min(share, len(by_gold[gold])))]
+    taken = {r.id for r in chosen}
+    rest = [r for r in pool if r.id not in taken]
+    return chosen + rng.sample(rest, min(k - len(chosen), len(rest)))
 
 
 def _forge(row: Row, spec: TaskSpec, rng: random.Random) -> Row:
@@ -203,6 +229,24 @@ def read_rows(directory: str | Path) -> RowFeatures:
     manifest, parts, provenance = read_chunks(directory, MANIFEST, "flame rater features")
     x = torch.cat([p["x"] for p in parts]) if parts else torch.zeros(0)
     return RowFeatures(x, manifest, provenance)
+
+
+def merge_rows(sets: Sequence[RowFeatures]) -> RowFeatures:
+    """Several rater features folders read with one judge and one setting, as one set."""
+    import torch
+
+    first = sets[0]
+    for other in sets[1:]:
+        if any(other.manifest[k] != first.manifest[k] for k in ("fingerprint", "config")):
+            raise ConfigError("the rater features folders come from different judges or feature settings")
+    if len(sets) == 1:
+        return first
+    manifest = {
+        **first.manifest,
+        **{key: [v for s in sets for v in s.manifest[key]] for key in ("ids", "tasks", "gold", "human_score", "kinds")},
+        "generic": [g for s in sets for g in s.manifest.get("generic", [False] * len(s.tasks))],
+    }
+    return RowFeatures(torch.cat([s.x for s in sets]), manifest, {"merged": [s.provenance for s in sets]})
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,16 @@ from flame_judge.errors import ModelNotFoundError
 from flame_judge.rater import RaterConfig, RaterHead, cutpoint_positions, ordinal_log_probs, scale_of, supports
 from flame_judge.reward import RewardConfig
 from flame_train.errors import ConfigError
-from flame_train.rater import RowFeatures, extract, fit_rater, rater_rows, read_rows, row_input, write_rater
+from flame_train.rater import (
+    RowFeatures,
+    extract,
+    fit_rater,
+    merge_rows,
+    rater_rows,
+    read_rows,
+    row_input,
+    write_rater,
+)
 
 pytestmark = pytest.mark.slow
 TINY = {"layers": (1, 2), "max_input_tokens": 256, "device": "cpu"}
@@ -113,6 +123,24 @@ def test_rows_are_sampled_per_task_and_forged_copies_keep_the_human_label(tiny_m
         rater_rows(tiny_mixture, "dev", per_task=6, forged=0.5)
 
 
+def test_rows_of_one_verdict_type_and_labels_in_equal_shares(tiny_mixture: Path):
+    rows = rater_rows(tiny_mixture, "train", per_task=6, task_types=["classification"], balance_labels=True)
+    assert rows
+    assert {SPECS[r.task].task_type for r in rows} == {"classification"}
+    for task in {r.task for r in rows}:
+        pool = rater_rows(tiny_mixture, "train", per_task=10_000, task_types=["classification"])
+        available = Counter(r.gold for r in pool if r.task == task)
+        got = Counter(r.gold for r in rows if r.task == task)
+        share = 6 // len(available)
+        assert sum(got.values()) == min(6, sum(available.values()))
+        assert all(got[g] >= min(share, n) for g, n in available.items())  # every label its share
+    assert {
+        SPECS[r.task].task_type for r in rater_rows(tiny_mixture, "train", per_task=6, task_types=["pointwise"])
+    } == {"pointwise"}
+    with pytest.raises(ConfigError, match="--task-types"):
+        rater_rows(tiny_mixture, "train", per_task=6, task_types=["pairwise"])
+
+
 def test_a_generic_row_is_rendered_as_a_users_request_with_the_same_labels(tiny_mixture: Path):
     rows = rater_rows(tiny_mixture, "train", per_task=6, generic=0.5)
     generic = [r for r in rows if r.generic]
@@ -140,6 +168,18 @@ def rater_judge(tiny_model: Path, tiny_mixture: Path, tmp_path_factory: pytest.T
     head, fits = fit_rater(read_rows(work / "train"), features_dev)
     out = write_rater(head, fits, read_rows(work / "train"), tiny_model, work / "judge", name="tiny-rater")
     return {"judge": out, "head": head, "dev": dev, "features_dev": features_dev}
+
+
+def test_features_folders_merge_in_order_and_refuse_another_judge(rater_judge: dict):
+    feats = rater_judge["features_dev"]
+    both = merge_rows([feats, feats])
+    assert both.x.shape[0] == 2 * feats.x.shape[0]
+    assert both.tasks == feats.tasks * 2
+    assert both.manifest["gold"] == feats.manifest["gold"] * 2
+    assert len(both.manifest["generic"]) == len(both.tasks)
+    other = RowFeatures(feats.x, {**feats.manifest, "fingerprint": "another@0"})
+    with pytest.raises(ConfigError, match="different judges"):
+        merge_rows([feats, other])
 
 
 def test_the_judge_gives_head_verdicts_equal_to_the_fitted_features(rater_judge: dict, tiny_model: Path, tmp_path):
