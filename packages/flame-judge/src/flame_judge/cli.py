@@ -396,7 +396,8 @@ def describe(verdict: Verdict) -> str:
             f"  distribution: {dist}\n{how}  criteria: {crit}; model: {verdict.fingerprint}; {source}"
         )
     probs = ", ".join(f"{k}: {v:.3f}" for k, v in verdict.probabilities.items())
-    return f"label: {verdict.label}\n  probabilities: {probs}\n  model: {verdict.fingerprint}; {source}"
+    how = "  read by the rater head from the judge's hidden states\n" if verdict.kind == "head" else ""
+    return f"label: {verdict.label}\n  probabilities: {probs}\n{how}  model: {verdict.fingerprint}; {source}"
 
 
 # -- batch -------------------------------------------------------------------------------------

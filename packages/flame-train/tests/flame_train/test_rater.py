@@ -267,3 +267,14 @@ def test_rater_cli_features_then_fit(tiny_model: Path, tiny_mixture: Path, tmp_p
     assert "--split train only" in capsys.readouterr().err
     assert main(["rater", "features", *common, "--forged", "1.5", "--out", str(tmp_path / "y")]) == 1
     assert "shares of the rows, from 0 to 1" in capsys.readouterr().err
+
+
+def test_the_cli_says_when_a_verdict_came_from_the_rater_head(rater_judge: dict, tiny_model: Path, capsys):
+    common = ["--device", "cpu", "--no-cache", "--max-input-tokens", "256"]
+    classify = ["judge", "classify", "--context", "The sky is blue.", "--response", "It is blue.", *common]
+    pointwise = ["judge", "pointwise", "--prompt", "Say hi.", "--response", "Hi!", "--scale", "1", "5", *common]
+    for args in (classify, pointwise):
+        assert main([*args, "--model", str(rater_judge["judge"])]) == 0
+        assert "read by the rater head" in capsys.readouterr().out
+        assert main([*args, "--model", str(tiny_model)]) == 0  # no head: the label path, not said
+        assert "rater head" not in capsys.readouterr().out
