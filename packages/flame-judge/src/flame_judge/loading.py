@@ -552,11 +552,16 @@ def _file_sha256(path: Path) -> str:
     return digest
 
 
-def weights_digest(directory: Path) -> str:
-    """sha256 over a folder's weight files (*.safetensors, else *.bin, a reward head included) and
-    the configs in `_DIGESTED`, by name. Only what is in the folder: see `model_digest` for an adapter."""
+# Linear heads read a model's hidden states and never change them (flame_judge.reward / .rater).
+HEAD_FILES = ("reward_head.safetensors", "rater_head.safetensors")
+
+
+def weights_digest(directory: Path, *, heads: bool = True) -> str:
+    """sha256 over a folder's weight files (*.safetensors, else *.bin, heads included unless `heads`
+    is false) and the configs in `_DIGESTED`, by name. Only what is in the folder: see `model_digest`
+    for an adapter."""
     weights = sorted(directory.glob("*.safetensors")) or sorted(directory.glob("*.bin"))
-    weights = [w for w in weights if not w.name.startswith(".")]
+    weights = [w for w in weights if not w.name.startswith(".") and (heads or w.name not in HEAD_FILES)]
     if not weights:
         raise ModelNotFoundError(f"{directory} has no *.safetensors or *.bin weight files")
     configs = [directory / n for n in _DIGESTED if (directory / n).is_file()]
@@ -590,6 +595,22 @@ def _chain_digest(found: Resolved) -> str:
     if found.pairwise is not None:
         digest = hashlib.sha256(f"{digest}\npairwise\n{_chain_digest(found.pairwise)}".encode()).hexdigest()
     return digest
+
+
+def hidden_states_digest(directory: Path, adapters: Sequence[Path] = ()) -> str:
+    """16 hex digits over what a model's hidden states depend on: the base and every adapter over it,
+    without the heads beside them. Features read with two judges that differ only in their heads are
+    the same features (a refitted reward head can reuse the rater rows read before it)."""
+    digest = weights_digest(directory, heads=False)
+    for adapter in adapters:
+        digest = hashlib.sha256(f"{digest}\n{weights_digest(adapter, heads=False)}".encode()).hexdigest()
+    return digest[:16]
+
+
+def hidden_states_of(directory: Path) -> str:
+    """`hidden_states_digest` of the judge folder `directory` (a plain folder or a LoRA checkpoint)."""
+    found = resolve(directory)
+    return hidden_states_digest(found.directory, found.adapters)
 
 
 def fingerprint_of(name: str, directory: Path) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from flame_judge.cache import SCORING_VERSION, cache_key, numerics
-from flame_judge.loading import adapter_digest, fingerprint_of, weights_digest
+from flame_judge.loading import adapter_digest, fingerprint_of, hidden_states_of, weights_digest
 
 
 @pytest.fixture(autouse=True)
@@ -36,6 +36,22 @@ def test_a_lora_fingerprint_covers_its_base_and_ignores_a_recorded_one(tmp_path:
     assert fingerprint_of("j", lora) != first  # same adapter over other base weights
     (lora / "adapter_config.json").write_bytes(b'{"r": 16}')
     assert fingerprint_of("j", lora) != first
+
+
+def test_heads_change_the_fingerprint_but_not_the_hidden_states(tmp_path: Path):
+    base = folder(tmp_path / "base", config__json=b"{}", model__safetensors=b"base weights 1")
+    lora = folder(tmp_path / "lora", adapter_model__safetensors=b"delta", adapter_config__json=b'{"r": 8}')
+    (lora / "flame.json").write_text(json.dumps({"format": "lora", "base": str(base), "name": "j"}))
+    fingerprint, hidden = fingerprint_of("j", lora), hidden_states_of(lora)
+    (lora / "reward_head.safetensors").write_bytes(b"head 1")
+    (lora / "rater_head.safetensors").write_bytes(b"head 2")
+    assert fingerprint_of("j", lora) != fingerprint  # the verdicts change: so does the cache key
+    assert hidden_states_of(lora) == hidden  # the features a head reads do not
+    (lora / "adapter_model.safetensors").write_bytes(b"another delta")
+    assert hidden_states_of(lora) != hidden
+    (lora / "adapter_model.safetensors").write_bytes(b"delta")
+    (base / "model.safetensors").write_bytes(b"base weights 2")
+    assert hidden_states_of(lora) != hidden
 
 
 def test_weight_hashes_are_cached_by_path_size_and_mtime(tmp_path: Path):

@@ -178,7 +178,7 @@ def extract(
 ) -> Path:
     """Features of every row in resumable chunks under `out` (as `flame reward features`)."""
     from flame_data.registry import tasks as registered
-    from flame_judge.loading import load
+    from flame_judge.loading import hidden_states_digest, load
     from flame_judge.rater import RaterBackend, RaterConfig
     from flame_judge.reward import RewardConfig
     from flame_train.reward import write_chunks
@@ -189,6 +189,7 @@ def extract(
     config = RewardConfig(tuple(layers), max_input_tokens)
     manifest = {
         "fingerprint": loaded.fingerprint,
+        "hidden_states": hidden_states_digest(loaded.directory, loaded.adapters),
         "config": config.to_json(),
         "ids": [r.id for r in rows],
         "tasks": [r.task for r in rows],
@@ -232,12 +233,15 @@ def read_rows(directory: str | Path) -> RowFeatures:
 
 
 def merge_rows(sets: Sequence[RowFeatures]) -> RowFeatures:
-    """Several rater features folders read with one judge and one setting, as one set."""
+    """Several rater features folders read with one judge (or judges of the same hidden states) and
+    one setting, as one set."""
     import torch
+
+    from flame_train.reward import same_reader
 
     first = sets[0]
     for other in sets[1:]:
-        if any(other.manifest[k] != first.manifest[k] for k in ("fingerprint", "config")):
+        if not same_reader(other.manifest, first.manifest):
             raise ConfigError("the rater features folders come from different judges or feature settings")
     if len(sets) == 1:
         return first
@@ -364,8 +368,9 @@ def fit_rater(
     from flame_data.registry import tasks as registered
     from flame_judge.rater import RaterConfig, RaterHead
     from flame_judge.reward import RewardConfig
+    from flame_train.reward import same_reader
 
-    if any(train.manifest[k] != dev.manifest[k] for k in ("fingerprint", "config")):
+    if not same_reader(train.manifest, dev.manifest):
         raise ConfigError("train and dev features come from different judges or feature settings")
     config = RewardConfig.from_json(train.manifest["config"])
     xt, xd = train.x.double(), dev.x.double()
@@ -454,7 +459,7 @@ def write_rater(
     from flame_train.reward import check_features_from, judge_meta
 
     meta = judge_meta(source)
-    read_with = check_features_from(meta, source, train.manifest["fingerprint"])
+    read_with = check_features_from(meta, source, train.manifest)
     with replacing(out, inputs=(source,), overwrite=overwrite, log=log) as tmp:
         shutil.copytree(source, tmp, dirs_exist_ok=True)
         head.save(tmp)

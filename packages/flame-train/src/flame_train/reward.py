@@ -122,7 +122,7 @@ def extract(
     """Features of both responses of every pair, in resumable chunks under `out`; `provenance` (where
     the pairs came from) is kept beside them for the judge a fit writes."""
     from flame_data.registry import tasks as registered
-    from flame_judge.loading import load
+    from flame_judge.loading import hidden_states_digest, load
     from flame_judge.reward import RewardConfig, RewardFeatures
 
     out = Path(out)
@@ -131,6 +131,7 @@ def extract(
     config = RewardConfig(tuple(layers), max_input_tokens)
     manifest = {
         "fingerprint": loaded.fingerprint,
+        "hidden_states": hidden_states_digest(loaded.directory, loaded.adapters),
         "config": config.to_json(),
         "ids": [p.id for p in pairs],
         "tasks": [p.task for p in pairs],
@@ -167,7 +168,10 @@ def write_chunks(
 
     path = out / manifest_name
     if path.is_file():
-        if json.loads(path.read_text()) != manifest:
+        stored = json.loads(path.read_text())
+        if "hidden_states" not in stored:  # written before features recorded it: the rest must match
+            manifest = {k: v for k, v in manifest.items() if k != "hidden_states"}
+        if stored != manifest:
             raise CheckpointError(f"{out} holds features of other {unit}s or another judge; choose a new --out")
     else:
         path.write_text(json.dumps(manifest) + "\n")
@@ -239,13 +243,24 @@ def read_features(directory: str | Path) -> FeatureSet:
     return FeatureSet(a, b, a_won, manifest["tasks"], manifest, provenance)
 
 
+def same_reader(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Two features manifests hold hidden states of the same weights, read with the same settings:
+    the same `hidden_states` digest (judges that differ only in their heads), or, for folders that
+    predate it, the same judge fingerprint."""
+    if a["config"] != b["config"]:
+        return False
+    if "hidden_states" in a and "hidden_states" in b:
+        return a["hidden_states"] == b["hidden_states"]
+    return a["fingerprint"] == b["fingerprint"]
+
+
 def merge_features(sets: list[FeatureSet]) -> FeatureSet:
     """Several features folders read with one judge and one setting, as one set."""
     import torch
 
     first = sets[0]
     for other in sets[1:]:
-        if any(other.manifest[k] != first.manifest[k] for k in ("fingerprint", "config")):
+        if not same_reader(other.manifest, first.manifest):
             raise ConfigError("the features folders come from different judges or feature settings")
     if len(sets) == 1:
         return first
@@ -340,8 +355,7 @@ def fit_head(
 
     from flame_judge.reward import RewardConfig, RewardHead
 
-    same = ("fingerprint", "config")
-    if any(train.manifest[k] != dev.manifest[k] for k in same):
+    if not same_reader(train.manifest, dev.manifest):
         raise ConfigError("train and dev features come from different judges or feature settings")
     if not len(train.a_won) or not len(dev.a_won):
         raise ConfigError("no pairs to fit on: the train or dev features folder is empty")
@@ -378,19 +392,22 @@ def fit_head(
     return head, FitResult(l2, row["train_accuracy"], row["dev_accuracy"], loss, grid, kind_weights or None)
 
 
-def check_features_from(meta: dict[str, Any], source: Path, read_with: str) -> str:
-    """`read_with` if features read with that judge fit a head for the judge at `source`.
+def check_features_from(meta: dict[str, Any], source: Path, manifest: dict[str, Any]) -> str:
+    """The fingerprint the features of `manifest` were read with, if they fit a head for the judge at
+    `source`.
 
-    A head does not change the hidden states it reads: features read with the source judge itself, or
-    with the judge one of its heads was fitted on, fit a new head for it.
+    A head does not change the hidden states it reads: features read with the source judge itself,
+    with the judge one of its heads was fitted on, or with any judge of the same hidden states
+    (`same_reader`) fit a new head for it.
     """
-    from flame_judge.loading import fingerprint_of
+    from flame_judge.loading import fingerprint_of, hidden_states_of
 
+    read_with = manifest["fingerprint"]
     current = fingerprint_of(meta.get("name") or source.resolve().name, source)
     heads = [meta.get(h, {}).get("features_from") for h in ("reward_head", "rater_head")]
-    if read_with not in (current, *heads):
-        raise ConfigError(f"the features were read with {read_with} but {source} is {current}")
-    return read_with
+    if read_with in (current, *heads) or manifest.get("hidden_states") == hidden_states_of(source):
+        return read_with
+    raise ConfigError(f"the features were read with {read_with} but {source} is {current}")
 
 
 def judge_meta(source: Path) -> dict[str, Any]:
@@ -425,7 +442,7 @@ def write_judge(
     from flame_train.provenance import command_line
 
     meta = judge_meta(source)
-    generative = check_features_from(meta, source, train.manifest["fingerprint"])
+    generative = check_features_from(meta, source, train.manifest)
     with replacing(out, inputs=(source,), overwrite=overwrite, log=log) as tmp:
         shutil.copytree(source, tmp, dirs_exist_ok=True)
         head.save(tmp)

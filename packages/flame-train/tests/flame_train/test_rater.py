@@ -177,9 +177,27 @@ def test_features_folders_merge_in_order_and_refuse_another_judge(rater_judge: d
     assert both.tasks == feats.tasks * 2
     assert both.manifest["gold"] == feats.manifest["gold"] * 2
     assert len(both.manifest["generic"]) == len(both.tasks)
-    other = RowFeatures(feats.x, {**feats.manifest, "fingerprint": "another@0"})
+    assert feats.manifest["hidden_states"]
+    refitted = RowFeatures(feats.x, {**feats.manifest, "fingerprint": "another-head@0"})
+    assert merge_rows([feats, refitted]).x.shape[0] == 2 * feats.x.shape[0]  # same hidden states
+    other = RowFeatures(feats.x, {**feats.manifest, "fingerprint": "another@0", "hidden_states": "0" * 16})
     with pytest.raises(ConfigError, match="different judges"):
         merge_rows([feats, other])
+    older = {k: v for k, v in feats.manifest.items() if k != "hidden_states"}  # folders from before it
+    with pytest.raises(ConfigError, match="different judges"):
+        merge_rows([RowFeatures(feats.x, older), RowFeatures(feats.x, {**older, "fingerprint": "another@0"})])
+
+
+def test_features_read_before_a_head_was_added_fit_a_head_for_that_judge(
+    rater_judge: dict, tiny_model: Path, tmp_path: Path
+):
+    """A judge that gained a head since the rows were read has another fingerprint, the same hidden states."""
+    train = read_rows(rater_judge["judge"].parent / "train")
+    headed = shutil.copytree(tiny_model, tmp_path / "headed")
+    (headed / "reward_head.safetensors").write_bytes((rater_judge["judge"] / "rater_head.safetensors").read_bytes())
+    head, fits = fit_rater(train, rater_judge["features_dev"])
+    out = write_rater(head, fits, train, headed, tmp_path / "out", name="tiny-rater")
+    assert json.loads((out / "flame.json").read_text())["rater_head"]["features_from"] == train.manifest["fingerprint"]
 
 
 def test_the_judge_gives_head_verdicts_equal_to_the_fitted_features(rater_judge: dict, tiny_model: Path, tmp_path):
