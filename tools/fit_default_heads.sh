@@ -5,8 +5,9 @@
 #     construction (neighbour prompt, distractor, forged verdict line, truncation, XSTest refusal and
 #     compliance), all from the train split; its L2 strength chosen on the dev split's human pairs and
 #     robustness suites together (each kind counts the same); XSTest refusal pairs weighted 0.5;
-#   - the rater head (pointwise, ordinal) on pointwise and classification train rows plus
-#     forged-verdict copies and generic-template renderings, chosen on dev rows.
+#   - the rater head on train rows plus forged-verdict copies and generic-template renderings, chosen on
+#     dev rows: pointwise (ordinal) on the pointwise tasks' rows; classification (a linear score per
+#     label position) on the classification tasks' rows sampled with each gold label in an equal share.
 #
 #   tools/fit_default_heads.sh [JUDGE] [OUT]
 #
@@ -14,7 +15,8 @@
 # replaced). OUT (default runs/heads): features/ and judge/ (the judge to ship: copy it over
 # packages/flame-judge/src/flame_judge/judges/flame-smol). Features resume where a killed run stopped.
 # Measured on 2 CPU cores (no GPU): 55 min for the 3,753 train pairs, 13 min for the dev pairs and
-# suites, 22 + 6 min for the rater rows; the fits take seconds.
+# suites, about 6 + 4 + 6 min for the rater dev rows, 31 min for the 3,719 classification train rows
+# and 38 min for the 3,450 pointwise ones; each fit takes under a minute.
 set -euo pipefail
 JUDGE=${1:-packages/flame-judge/src/flame_judge/judges/flame-smol}
 OUT=${2:-runs/heads}
@@ -28,9 +30,15 @@ $FLAME reward features --mixture "$MIX" --model "$JUDGE" --split dev --per-task 
 $FLAME reward features --mixture "$MIX" --model "$JUDGE" --split train --pairs pool --per-task 100 \
   --neighbour 200 --distractor 200 --safety-repeat 1 --out "$F/train-pool"
 $FLAME rater features --mixture "$MIX" --model "$JUDGE" --split dev --per-task 16 --seed 1 --out "$F/rater-dev"
-$FLAME rater features --mixture "$MIX" --model "$JUDGE" --split train --per-task 48 --forged 0.25 --generic 0.3 --out "$F/rater-train"
+$FLAME rater features --mixture "$MIX" --model "$JUDGE" --split dev --task-types pointwise --per-task 16 --seed 1 \
+  --out "$F/rater-dev-pw"
+$FLAME rater features --mixture "$MIX" --model "$JUDGE" --split dev --task-types classification --per-task 64 --seed 3 \
+  --out "$F/rater-dev-cls"
+$FLAME rater features --mixture "$MIX" --model "$JUDGE" --split train --task-types classification --balance-labels \
+  --per-task 250 --seed 2 --forged 0.25 --generic 0.3 --out "$F/rater-train-cls"
+$FLAME rater features --mixture "$MIX" --model "$JUDGE" --split train --task-types pointwise --per-task 120 --seed 2 \
+  --forged 0.25 --generic 0.3 --out "$F/rater-train-pw"
 $FLAME reward fit --train "$F/train-pool" --dev "$F/dev-suites" "$F/dev-human" --no-length \
   --kind-weight refusal=0.5 --judge "$JUDGE" --out "$OUT/pairwise" --name flame-smol
-# Classification is left on the label path: its head was at chance on dev (MODEL_CARD.md, stage 3).
-$FLAME rater fit --train "$F/rater-train" --dev "$F/rater-dev" --judge "$OUT/pairwise" --out "$OUT/judge" \
-  --name flame-smol --no-length --heads pointwise
+$FLAME rater fit --train "$F/rater-train-pw" "$F/rater-train-cls" --dev "$F/rater-dev" "$F/rater-dev-pw" "$F/rater-dev-cls" \
+  --judge "$OUT/pairwise" --out "$OUT/judge" --name flame-smol --no-length

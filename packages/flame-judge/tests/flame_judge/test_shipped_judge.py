@@ -12,7 +12,7 @@ SHIPPED = Path(flame_judge.__file__).parent / "judges" / "flame-smol" / "flame.j
 
 def test_shipped_provenance_is_reproducible_not_a_temporary_folder():
     meta = json.loads(SHIPPED.read_text())
-    assert meta["fingerprint"] == "flame-smol@dd53a1dfbca264e3"  # provenance edits never change it
+    assert meta["fingerprint"] == "flame-smol@f7885e56074d073a"  # provenance edits never change it
     config = meta["config"]
     assert (config["mixture"], config["encoded"], config["output_dir"]) == (
         "mix",
@@ -34,11 +34,16 @@ def test_shipped_provenance_is_reproducible_not_a_temporary_folder():
     assert pairs["extracted_by"].startswith("flame reward features --mixture mix ")
     assert {p["pairs_from"] for p in reward["provenance"]["dev_pairs"]["merged"]} == {"suites", "human"}
     assert reward["provenance"]["fitted_by"].startswith("flame reward fit ")
-    # Stage 3: the rater head (pointwise only), fitted with forged and generic-template rows.
+    # Stage 3: the rater head (pointwise and classification), fitted with forged and generic-template
+    # rows; the classification rows sampled with each gold label in an equal share.
     rater = meta["rater_head"]
-    assert (rater["config"]["pointwise"], rater["config"]["label_sets"]) == (True, [])
-    rows = rater["provenance"]["train_rows"]
-    assert (rows["forged"], rows["generic"]) == (0.25, 0.3)
+    assert rater["config"]["pointwise"] is True
+    assert ["yes", "no"] in rater["config"]["label_sets"]  # judge.classify's default labels
+    parts = {tuple(p["task_types"]): p for p in rater["provenance"]["train_rows"]["merged"]}
+    assert set(parts) == {("pointwise",), ("classification",)}
+    assert parts[("classification",)]["balance_labels"] is True
+    assert all((p["forged"], p["generic"]) == (0.25, 0.3) for p in parts.values())
+    assert all(p["extracted_by"].startswith("flame rater features --mixture mix ") for p in parts.values())
     assert rater["provenance"]["fitted_by"].startswith("flame rater fit ")
 
     # Only fields that say where something *was* may still name the training machine's folders.
