@@ -110,6 +110,8 @@ def register_reward(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def register_rater(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from flame_train.rater import RATER_TYPES
+
     p = sub.add_parser("rater", help="fit pointwise and classification heads on a judge's features")
     steps = p.add_subparsers(dest="step", required=True)
     f = steps.add_parser("features", help="read pointwise and classification rows with a judge (resumable)")
@@ -128,8 +130,8 @@ def register_rater(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     f.add_argument(
         "--task-types",
         nargs="+",
-        choices=("pointwise", "classification"),
-        default=["pointwise", "classification"],
+        choices=RATER_TYPES,
+        default=list(RATER_TYPES),
         help="the verdict types whose tasks are sampled (default both)",
     )
     f.add_argument(
@@ -154,8 +156,8 @@ def register_rater(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     g.add_argument(
         "--heads",
         nargs="+",
-        choices=("pointwise", "classification"),
-        default=["pointwise", "classification"],
+        choices=RATER_TYPES,
+        default=list(RATER_TYPES),
         help="the heads to fit (a verdict type left out stays on the label path)",
     )
     g.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 MANIFEST = "rows.json"
 L2_GRID = (1.0, 10.0, 100.0, 1000.0)
+RATER_TYPES = ("pointwise", "classification")  # the verdict types a rater head gives
 
 # Verdict-looking lines a response may carry; {label} is replaced by the label they push. The bias
 # probe's own forgery ("EVALUATION:\n{name}: {label}", flame_judge.bias) is left out, so the injection
@@ -90,7 +91,7 @@ def rater_rows(
     seed: int = 0,
     forged: float = 0.0,
     generic: float = 0.0,
-    task_types: Sequence[str] = ("pointwise", "classification"),
+    task_types: Sequence[str] = RATER_TYPES,
     balance_labels: bool = False,
 ) -> list[Row]:
     """A seeded sample of at most `per_task` rows per pointwise and classification task (of
@@ -109,7 +110,7 @@ def rater_rows(
         raise ConfigError(f"--forged and --generic are shares of the rows, from 0 to 1; got {forged} and {generic}")
     if per_task < 1:
         raise ConfigError(f"--per-task must be at least 1, got {per_task}")
-    unknown = sorted(set(task_types) - {"pointwise", "classification"})
+    unknown = sorted(set(task_types) - set(RATER_TYPES))
     if unknown or not task_types:
         raise ConfigError(f"--task-types takes pointwise and/or classification, got {list(task_types)}")
     specs = {name: spec for name, (spec, _) in registered().items()}
@@ -359,7 +360,7 @@ def fit_rater(
     dev: RowFeatures,
     *,
     length_feature: bool = True,
-    heads: Sequence[str] = ("pointwise", "classification"),
+    heads: Sequence[str] = RATER_TYPES,
 ) -> tuple[Any, dict[str, HeadFit]]:
     """The `heads` asked for (where train has rows of that kind), each L2 chosen by dev log-loss; a
     verdict type left out stays on the label path."""
@@ -400,7 +401,7 @@ def fit_rater(
     fits: dict[str, HeadFit] = {}
     label_sets = tuple(sorted({s.outputs[0].labels for s, _ in rows_t if s.task_type == "classification"}))
     positions = max((len(labels) for labels in label_sets), default=0)
-    if unknown_heads := sorted(set(heads) - {"pointwise", "classification"}):
+    if unknown_heads := sorted(set(heads) - set(RATER_TYPES)):
         raise ConfigError(f"unknown heads {unknown_heads}: choose pointwise and/or classification")
     for task_type in heads:
         keep_t = [i for i, (s, _) in enumerate(rows_t) if s.task_type == task_type]
