@@ -188,7 +188,7 @@ def judge_items(
                 continue
             first = next(dists)
             if item.task_type == "pointwise":
-                _blank(out, score=sum(float(k) * p for k, p in first.items()))
+                _blank(out, score=sum(float(k) * p for k, p in first.items()), label_probs=first)
             else:
                 _blank(out, label=max(first, key=first.__getitem__), label_probs=first)
         bar.update(len(chunk))
@@ -318,10 +318,27 @@ def pairwise_calibration(items: Sequence[EvalItem], pred: Predictions) -> tuple[
 def classification_calibration(
     items: Sequence[EvalItem], pred: Predictions
 ) -> tuple[float, list[tuple[float, float, int]]]:
+    """ECE of the most probable label: right when it is the gold label."""
     conf, correct = [], []
     for item, label, probs in zip(items, pred.label, pred.label_probs, strict=True):
         if item.task_type != "classification" or not probs or label is None:
             continue
         conf.append(max(probs.values()))
         correct.append(label == item.gold)
+    return calibration(conf, correct) if conf else (float("nan"), [])
+
+
+def pointwise_calibration(items: Sequence[EvalItem], pred: Predictions) -> tuple[float, list[tuple[float, float, int]]]:
+    """ECE of the most probable score: right when it is a scale label nearest the human score (which
+    may fall between labels, as an average of raters does). A run without a distribution (the
+    baselines) has none."""
+    conf, correct = [], []
+    for item, probs in zip(items, pred.label_probs, strict=True):
+        if item.task_type != "pointwise" or not probs:
+            continue
+        human = item.human_score if item.human_score is not None else float(item.gold)
+        gap = {label: abs(float(label) - human) for label in probs}
+        top = max(probs, key=probs.__getitem__)
+        conf.append(probs[top])
+        correct.append(gap[top] == min(gap.values()))
     return calibration(conf, correct) if conf else (float("nan"), [])

@@ -14,6 +14,7 @@ from flame_judge.benchmark import (
     by_category,
     classification_calibration,
     pairwise_calibration,
+    pointwise_calibration,
     subset_scores,
 )
 
@@ -26,6 +27,7 @@ def build_report(items: Sequence[EvalItem], runs: Sequence[Predictions]) -> dict
         scores = subset_scores(items, pred)
         ece, bins = pairwise_calibration(items, pred)
         class_ece, class_bins = classification_calibration(items, pred)
+        point_ece, point_bins = pointwise_calibration(items, pred)
         report["runs"][pred.name] = {
             "by_category": {kind: by_category(scores, kind) for kind in KINDS},
             "subsets": [
@@ -35,6 +37,8 @@ def build_report(items: Sequence[EvalItem], runs: Sequence[Predictions]) -> dict
             "reliability": bins,
             "classification_ece": class_ece,
             "classification_reliability": class_bins,
+            "pointwise_ece": point_ece,
+            "pointwise_reliability": point_bins,
         }
     return report
 
@@ -63,15 +67,16 @@ def markdown(report: dict[str, Any]) -> str:
     lines += [
         "## calibration and order consistency",
         "",
-        "| run | pairwise ECE | classification ECE | pairwise order consistency |",
-        "|---|---|---|---|",
+        "| run | pairwise ECE | pointwise ECE | classification ECE | pairwise order consistency |",
+        "|---|---|---|---|---|",
     ]
     for n in names:
         subsets = [s for s in report["runs"][n]["subsets"] if s["type"] == "pairwise"]
         total = sum(s["n"] for s in subsets) or 1
         consistency = sum(s["order_consistency"] * s["n"] for s in subsets) / total if subsets else float("nan")
         run = report["runs"][n]
-        lines.append(f"| {n} | {_fmt(run['pairwise_ece'])} | {_fmt(run['classification_ece'])} | {_fmt(consistency)} |")
+        eces = " | ".join(_fmt(run.get(f"{kind}_ece")) for kind in ("pairwise", "pointwise", "classification"))
+        lines.append(f"| {n} | {eces} | {_fmt(consistency)} |")
     lines.append("")
     return "\n".join(lines)
 
@@ -105,14 +110,15 @@ def plots(report: dict[str, Any], out: Path) -> list[Path]:
         fig.savefig(path, dpi=110)
         plt.close(fig)
         written.append(path)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4.5))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.5))
     for ax, key, ece_key, title in (
         (axes[0], "reliability", "pairwise_ece", "pairwise"),
-        (axes[1], "classification_reliability", "classification_ece", "classification"),
+        (axes[1], "pointwise_reliability", "pointwise_ece", "pointwise"),
+        (axes[2], "classification_reliability", "classification_ece", "classification"),
     ):
         ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=0.8)
         for n in names:
-            bins = report["runs"][n][key]
+            bins = report["runs"][n].get(key)
             if bins:
                 ece = report["runs"][n][ece_key]
                 ax.plot([b[0] for b in bins], [b[1] for b in bins], marker="o", label=f"{n} (ECE {ece:.3f})")

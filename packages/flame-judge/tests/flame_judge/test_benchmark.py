@@ -12,6 +12,7 @@ from flame_judge.benchmark import (
     baseline_longer,
     by_category,
     load_jsonl_items,
+    pointwise_calibration,
     subset_scores,
 )
 from flame_judge.metrics import balanced_accuracy, calibration, kendall_tau_b, roc_auc, spearman
@@ -76,6 +77,25 @@ def test_metric_values():
     ece, bins = calibration([0.9, 0.9, 0.6, 0.6], [True, False, True, True])
     assert ece == pytest.approx(0.5 * 0.4 + 0.5 * 0.4)
     assert [b[2] for b in bins] == [2, 2]
+
+
+def test_pointwise_ece_counts_the_top_score_right_when_it_is_nearest_the_human_score(tmp_path: Path):
+    path = tmp_path / "b.jsonl"
+    rows = [
+        {"type": "pointwise", "prompt": "q", "response": "r", "score": 4, "scale": [1, 5]},
+        {"type": "pointwise", "prompt": "q", "response": "r", "score": 3.5, "scale": [1, 5]},  # 3 and 4 both nearest
+        {"type": "pointwise", "prompt": "q", "response": "r", "score": 1.2, "scale": [1, 5]},
+        ROWS[0],  # other verdict types are left out
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    items, _ = load_jsonl_items(path)
+    dist = {"1": 0.1, "2": 0.1, "3": 0.2, "4": 0.6, "5": 0.0}
+    pred = Predictions("x", label_probs=[dist, dist, dist, None])
+    ece, bins = pointwise_calibration(items, pred)
+    # every item's top score is 4 at confidence 0.6: right for 4 and 3.5, wrong for 1.2
+    assert ece == pytest.approx(abs(0.6 - 2 / 3))
+    assert [b[2] for b in bins] == [3]
+    assert pointwise_calibration(items, baseline_longer(items))[1] == []  # a score alone has no ECE
 
 
 def test_category_average_is_weighted_by_examples():
