@@ -13,11 +13,14 @@ distribution directly:
 - classification: one linear score per label position, softmax over the task's labels. A position
   means what it meant in training, so the head judges only the label sets it was fitted on (yes/no,
   correct/incorrect, ...; `classify`'s default yes/no among them); any other label set stays on the
-  label path.
+  label path. With `per_label_set`, each label set has its own scores (no position shared across
+  sets).
 
-Both are fitted by maximum likelihood on the collection's train rows (`flame_train.rater`), so the
-probabilities are calibrated where the training rows were; stored in `rater_head.safetensors` beside
-the judge's weights, which puts the head in the judge's fingerprint.
+Both are fitted by maximum likelihood on the collection's train rows (`flame_train.rater`). Train rows
+are sampled label-balanced, the collection's dev and test rows are not, so a temperature per verdict
+(one for pointwise, one per label set: `point_log_t`, `class_log_t`) is fitted on dev rows afterwards;
+a temperature never changes the most probable label. Stored in `rater_head.safetensors` beside the
+judge's weights, which puts the head in the judge's fingerprint.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ class RaterConfig:
     features: RewardConfig
     label_sets: tuple[tuple[str, ...], ...] = ()  # classification label sets fitted (none: no classification head)
     pointwise: bool = True
+    per_label_set: bool = False  # classification: separate scores per label set instead of shared positions
 
     @property
     def positions(self) -> int:
@@ -59,12 +63,14 @@ class RaterConfig:
             **self.features.to_json(),
             "label_sets": [list(s) for s in self.label_sets],
             "pointwise": self.pointwise,
+            **({"per_label_set": True} if self.per_label_set else {}),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RaterConfig:
         sets = tuple(tuple(str(label) for label in labels) for labels in data.get("label_sets", ()))
-        return cls(RewardConfig.from_json(data), sets, bool(data.get("pointwise", True)))
+        per_set = bool(data.get("per_label_set", False))
+        return cls(RewardConfig.from_json(data), sets, bool(data.get("pointwise", True)), per_set)
 
 
 def scale_of(labels: Sequence[str]) -> list[int] | None:
@@ -132,8 +138,16 @@ class RaterHead:
         labels = spec.outputs[0].labels
         if spec.task_type == "pointwise":
             positions = torch.tensor(cutpoint_positions(labels), dtype=torch.float64)
-            return ordinal_log_probs(x @ t["point_w"], t["point_a"], t["point_log_b"].exp(), positions)
-        logits = x @ t["class_w"][: len(labels)].T + t["class_b"][: len(labels)]
+            temp = t["point_log_t"].exp() if "point_log_t" in t else 1.0
+            r, a, b = x @ t["point_w"], t["point_a"], t["point_log_b"].exp()
+            return ordinal_log_probs(r / temp, a / temp, b / temp, positions)
+        which = self.config.label_sets.index(tuple(labels))
+        w, bias = t["class_w"], t["class_b"]
+        if self.config.per_label_set:
+            w, bias = w[which], bias[which]
+        logits = x @ w[: len(labels)].T + bias[: len(labels)]
+        if "class_log_t" in t:
+            logits = logits / t["class_log_t"][which].exp()
         return torch.log_softmax(logits, dim=1)
 
     def save(self, directory: Path) -> None:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 OVERWRITE_HELP = "replace --out even when it holds files that are not a flame output (they are deleted)"
 
@@ -122,6 +126,12 @@ def register_rater(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "--forged", type=float, default=0.0, help="train: add this share of rows again with a forged verdict line"
     )
     f.add_argument(
+        "--benign",
+        type=float,
+        default=0.0,
+        help="train: add this share of rows again with a neutral sentence appended (label unchanged)",
+    )
+    f.add_argument(
         "--generic",
         type=float,
         default=0.0,
@@ -160,6 +170,17 @@ def register_rater(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         default=list(RATER_TYPES),
         help="the heads to fit (a verdict type left out stays on the label path)",
     )
+    g.add_argument(
+        "--per-label-set", action="store_true", help="classification: separate scores per label set (none shared)"
+    )
+    g.add_argument(
+        "--keep-others",
+        action="store_true",
+        help="keep the --judge's own rater head for the verdict types not in --heads (its weights as they are)",
+    )
+    g.add_argument(
+        "--no-temperature", action="store_true", help="skip the temperatures fitted on the dev rows after the L2 choice"
+    )
     g.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     g.set_defaults(handler=_rater_fit)
 
@@ -177,6 +198,7 @@ def _rater_features(args: argparse.Namespace) -> int:
         generic=args.generic,
         task_types=args.task_types,
         balance_labels=args.balance_labels,
+        benign=args.benign,
     )
     kinds: dict[str, int] = {}
     for r in rows:
@@ -187,6 +209,7 @@ def _rater_features(args: argparse.Namespace) -> int:
         "split": args.split,
         "per_task": args.per_task,
         "forged": args.forged,
+        "benign": args.benign,
         "generic": args.generic,
         "seed": args.seed,
         "task_types": args.task_types,
@@ -223,7 +246,15 @@ def _rater_fit(args: argparse.Namespace) -> int:
     check_output(Path(args.out), inputs=inputs, overwrite=args.overwrite)
     train = merge_rows([read_rows(d) for d in args.train])
     dev = merge_rows([read_rows(d) for d in args.dev])
-    head, fits = fit_rater(train, dev, length_feature=not args.no_length, heads=args.heads)
+    head, fits = fit_rater(
+        train,
+        dev,
+        length_feature=not args.no_length,
+        heads=args.heads,
+        per_label_set=args.per_label_set,
+        temperature=not args.no_temperature,
+        keep=_judge_rater(Path(args.judge)) if args.keep_others else None,
+    )
     for task_type, fit in fits.items():
         metric = "Spearman" if task_type == "pointwise" else "balanced accuracy"
         for l2, row in fit.grid.items():
@@ -231,6 +262,12 @@ def _rater_fit(args: argparse.Namespace) -> int:
                 f"{task_type} L2 {float(l2):>6g}: dev log-loss {row['dev_log_loss']:.3f}  dev {metric} "
                 f"{row['dev_metric']:.3f}" + ("  (kept)" if float(l2) == fit.l2 else "")
             )
+        if fit.kept:
+            dev_numbers = f"dev log-loss {fit.dev_log_loss:.3f}, dev {metric} {fit.dev_metric:.3f}"
+            print(f"{task_type}: kept from {args.judge} ({dev_numbers})")
+        if fit.temperature:
+            temps = ", ".join(f"{name} T = {t:.3f}" for name, t in fit.temperature.items())
+            print(f"{task_type} temperature on the dev rows: {temps}; dev log-loss {fit.dev_log_loss:.3f}")
     out = write_rater(
         head,
         fits,
@@ -246,6 +283,16 @@ def _rater_fit(args: argparse.Namespace) -> int:
     meta = json.loads((out / "flame.json").read_text())
     print(f"wrote {meta['fingerprint']} to {out}")
     return 0
+
+
+def _judge_rater(judge: Path) -> object:
+    """The rater head `judge` ships (for --keep-others), or a clear error."""
+    from flame_judge.rater import RaterHead, declared_rater
+    from flame_train.errors import ConfigError
+
+    if declared_rater(judge) is None:
+        raise ConfigError(f"--keep-others: {judge / 'flame.json'} declares no rater head to keep")
+    return RaterHead.load(judge)
 
 
 def _say(message: str) -> None:

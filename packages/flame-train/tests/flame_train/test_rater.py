@@ -4,6 +4,7 @@ hidden states; rows, forged copies, the fit, the judge folder and Judge.load() u
 from __future__ import annotations
 
 import json
+import random
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -19,6 +20,7 @@ from flame_judge.rater import RaterConfig, RaterHead, cutpoint_positions, ordina
 from flame_judge.reward import RewardConfig
 from flame_train.errors import ConfigError
 from flame_train.rater import (
+    BENIGN,
     RowFeatures,
     extract,
     fit_rater,
@@ -84,14 +86,92 @@ def test_the_fit_recovers_planted_ratings_and_labels():
     assert set(fits) == {"pointwise", "classification"}
     assert fits["pointwise"].dev_metric > 0.8  # Spearman of the expected score with the human score
     assert fits["classification"].dev_metric > 0.9  # balanced accuracy
-    for fit in fits.values():
-        assert fit.dev_log_loss == min(row["dev_log_loss"] for row in fit.grid.values())
+    for fit in fits.values():  # the L2 of the lowest dev log-loss is kept; its temperature only lowers it
+        best = min(fit.grid.values(), key=lambda row: row["dev_log_loss"])
+        assert fit.grid[str(fit.l2)] is best
+        assert fit.dev_log_loss <= best["dev_log_loss"] + 1e-9
     assert head.config.pointwise
     assert head.config.label_sets == (("yes", "no"),)
     other = _planted(10, 2)
     other.manifest["fingerprint"] = "n@1"
     with pytest.raises(ConfigError, match="different judges"):
         fit_rater(_planted(10, 0), other)
+
+
+def _noisy_dev(n: int, seed: int, flip: float) -> RowFeatures:
+    """Planted rows whose classification labels are flipped at random in a `flip` share."""
+    rows = _planted(n, seed)
+    rng = random.Random(seed)
+    gold = list(rows.manifest["gold"])
+    for i in range(n, 2 * n):
+        if rng.random() < flip:
+            gold[i] = "no" if gold[i] == "yes" else "yes"
+    rows.manifest["gold"] = gold
+    return rows
+
+
+def test_the_temperature_fitted_on_dev_softens_an_overconfident_head_without_moving_a_label():
+    train, dev = _planted(300, 0), _noisy_dev(300, 1, 0.2)  # dev labels noisier than train's
+    plain, fits_plain = fit_rater(train, dev, temperature=False)
+    scaled, fits = fit_rater(train, dev)
+    assert fits_plain["classification"].temperature is None
+    (t,) = fits["classification"].temperature.values()
+    assert t > 1.5  # clean train labels make a confident head; 20% flipped dev labels ask for softer
+    assert fits["classification"].dev_log_loss < fits_plain["classification"].dev_log_loss - 0.02
+    assert fits["classification"].dev_metric == fits_plain["classification"].dev_metric  # argmax unchanged
+    assert "class_log_t" in scaled.tensors
+    assert "class_log_t" not in plain.tensors
+    q2 = SPECS["q2/consistency"]
+    x = dev.x[300:310].double()
+    p_plain, p_scaled = plain.log_probs(q2, x).exp(), scaled.log_probs(q2, x).exp()
+    assert torch.equal(p_plain.argmax(1), p_scaled.argmax(1))
+    assert (p_scaled.max(1).values < p_plain.max(1).values).all()
+    assert set(fits["pointwise"].temperature) == {"pointwise"}
+
+
+def test_per_label_set_scores_learn_label_sets_that_a_shared_position_cannot():
+    """q2 (yes/no) is decided by feature 1 and mr_ben (correct/incorrect) by the opposite of it: a
+    shared first position cannot serve both, scores of their own can."""
+
+    def rows(n: int, seed: int) -> RowFeatures:
+        g = torch.Generator().manual_seed(seed)
+        x = torch.randn(2 * n, 6, generator=g)
+        gold = ["yes" if float(v) > 0 else "no" for v in x[:n, 1]]
+        gold += ["correct" if float(v) < 0 else "incorrect" for v in x[n:, 1]]
+        manifest = {
+            "fingerprint": "m@0",
+            "config": {"layers": [1], "max_input_tokens": 64, "length": True},
+            "ids": [f"r{i}" for i in range(2 * n)],
+            "tasks": ["q2/consistency"] * n + ["mr_ben/solution_correct"] * n,
+            "gold": gold,
+            "human_score": [None] * (2 * n),
+            "kinds": ["human"] * (2 * n),
+        }
+        return RowFeatures(x, manifest)
+
+    _, shared = fit_rater(rows(200, 0), rows(200, 1))
+    head, own = fit_rater(rows(200, 0), rows(200, 1), per_label_set=True)
+    assert shared["classification"].dev_metric < 0.7
+    assert own["classification"].dev_metric > 0.9
+    assert head.config.per_label_set
+    assert head.tensors["class_w"].shape == (2, 2, 6)
+    assert set(own["classification"].temperature) == {"correct/incorrect", "yes/no"}
+    assert RaterConfig.from_json(head.config.to_json()) == head.config
+    assert "per_label_set" not in RaterConfig(RewardConfig()).to_json()  # older heads' configs read the same
+
+
+def test_refitting_one_head_keeps_the_other_as_it_was():
+    first, _ = fit_rater(_planted(200, 0), _planted(100, 1))
+    head, fits = fit_rater(_planted(200, 5), _planted(100, 1), heads=("classification",), keep=first)
+    assert fits["pointwise"].kept
+    assert not fits["classification"].kept
+    for key in ("mean", "scale", "point_w", "point_a", "point_log_b"):
+        assert torch.equal(head.tensors[key], first.tensors[key])
+    assert not torch.equal(head.tensors["class_w"], first.tensors["class_w"])  # refitted on other rows
+    assert head.config == first.config
+    other = RaterHead(RaterConfig(RewardConfig((3,), 64)), dict(first.tensors))
+    with pytest.raises(ConfigError, match="rater head to keep reads"):
+        fit_rater(_planted(200, 5), _planted(100, 1), heads=("classification",), keep=other)
 
 
 def test_a_head_left_out_leaves_its_verdicts_on_the_label_path():
@@ -121,6 +201,24 @@ def test_rows_are_sampled_per_task_and_forged_copies_keep_the_human_label(tiny_m
     assert rows == rater_rows(tiny_mixture, "train", per_task=6, forged=0.5)  # seeded
     with pytest.raises(ConfigError, match="--split train only"):
         rater_rows(tiny_mixture, "dev", per_task=6, forged=0.5)
+
+
+def test_benign_copies_append_a_neutral_sentence_and_keep_the_label(tiny_mixture: Path):
+    plain = rater_rows(tiny_mixture, "train", per_task=6, forged=0.5)
+    rows = rater_rows(tiny_mixture, "train", per_task=6, forged=0.5, benign=0.5)
+    assert rows[: len(plain)] == plain  # the benign copies come after: the rest of the sample is unchanged
+    human = {r.id: r for r in rows if r.kind == "human"}
+    benign = [r for r in rows if r.kind == "benign"]
+    assert len(benign) == round(0.5 * len(human))
+    for r in benign:
+        original = human[r.id.removesuffix("+benign")]
+        assert (r.gold, r.task, r.fields[:-1]) == (original.gold, original.task, original.fields[:-1])
+        assert r.fields[-1][1][len(original.fields[-1][1]) :] in BENIGN
+    assert "I hope this answer is useful" not in "".join(BENIGN)  # the injection probe's control stays unseen
+    with pytest.raises(ConfigError, match="--split train only"):
+        rater_rows(tiny_mixture, "dev", per_task=6, benign=0.5)
+    with pytest.raises(ConfigError, match="from 0 to 1"):
+        rater_rows(tiny_mixture, "train", per_task=6, benign=-0.1)
 
 
 def test_rows_of_one_verdict_type_and_labels_in_equal_shares(tiny_mixture: Path):
@@ -281,6 +379,21 @@ def test_rater_cli_features_then_fit(tiny_model: Path, tiny_mixture: Path, tmp_p
     assert provenance["train_rows"]["forged"] == 0.5
     assert provenance["train_rows"]["by_kind"]["forged"] == round(0.5 * provenance["train_rows"]["by_kind"]["human"])
     assert provenance["train_rows"]["generic_template"] > 0
+    # Refit classification alone, per label set, keeping the pointwise head of the judge just written.
+    again = [*fit[:-2], "--judge", str(tmp_path / "j"), "--heads", "classification", "--keep-others"]
+    assert main([*again, "--per-label-set", "--out", str(tmp_path / "j2"), "--name", "cli-rater"]) == 0
+    out = capsys.readouterr().out
+    assert f"pointwise: kept from {tmp_path / 'j'}" in out
+    assert "classification temperature on the dev rows: " in out
+    first, second = (json.loads((tmp_path / d / "flame.json").read_text())["rater_head"] for d in ("j", "j2"))
+    assert second["heads"]["pointwise"]["kept_from"].startswith("cli-rater@")
+    assert second["heads"]["pointwise"]["l2"] == first["heads"]["pointwise"]["l2"]
+    assert second["kept"]["heads"] == ["pointwise"]
+    assert second["config"]["per_label_set"] is True
+    kept, new = RaterHead.load(tmp_path / "j"), RaterHead.load(tmp_path / "j2")
+    assert torch.equal(kept.tensors["point_w"], new.tensors["point_w"])
+    assert main([*fit, "--heads", "classification", "--keep-others", "--out", str(tmp_path / "j3"), "--name", "x"]) == 1
+    assert "declares no rater head to keep" in capsys.readouterr().err
     assert main(["rater", "features", *common, "--split", "dev", "--forged", "0.5", "--out", str(tmp_path / "x")]) == 1
     assert "--split train only" in capsys.readouterr().err
     assert main(["rater", "features", *common, "--forged", "1.5", "--out", str(tmp_path / "y")]) == 1
