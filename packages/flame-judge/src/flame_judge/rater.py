@@ -16,10 +16,12 @@ distribution directly:
   label path. With `per_label_set`, each label set has its own scores (no position shared across
   sets).
 
-Both are fitted by maximum likelihood on the collection's train rows (`flame_train.rater`). Train rows
-are sampled label-balanced, the collection's dev and test rows are not, so a temperature per verdict
-(one for pointwise, one per label set: `point_log_t`, `class_log_t`) is fitted on dev rows afterwards;
-a temperature never changes the most probable label. Stored in `rater_head.safetensors` beside the
+Both are fitted by maximum likelihood on the collection's train rows (`flame_train.rater`), then a
+temperature per verdict (one for pointwise, one per label set: `point_log_t`, `class_log_t`) is fitted
+on dev rows, which come as the tasks have them (train rows are sampled label-balanced and with forged
+copies). A classification temperature divides the logits, so it never changes the most probable
+label; the pointwise one divides c_j - r, which keeps the ranking by expected score within a scale
+(Spearman) but can move the most probable score. Stored in `rater_head.safetensors` beside the
 judge's weights, which puts the head in the judge's fingerprint.
 """
 

@@ -183,6 +183,13 @@ def register_rater(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
     g.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     g.set_defaults(handler=_rater_fit)
+    c = steps.add_parser("calibrate", help="fit the temperatures of a judge's rater heads on dev rows (weights kept)")
+    c.add_argument("--dev", required=True, nargs="+", help="features folders of dev rows read with the judge (merged)")
+    c.add_argument("--judge", required=True, help="the judge folder whose rater head is calibrated")
+    c.add_argument("--out", required=True, help="judge folder to write (a copy of --judge with the temperatures)")
+    c.add_argument("--name", required=True, help="the judge's name, the first part of its fingerprint")
+    c.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
+    c.set_defaults(handler=_rater_calibrate)
 
 
 def _rater_features(args: argparse.Namespace) -> int:
@@ -282,6 +289,39 @@ def _rater_fit(args: argparse.Namespace) -> int:
     )
     meta = json.loads((out / "flame.json").read_text())
     print(f"wrote {meta['fingerprint']} to {out}")
+    return 0
+
+
+def _rater_calibrate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from flame_train.outdir import check_output
+    from flame_train.provenance import command_line
+    from flame_train.rater import fit_rater, merge_rows, read_rows, write_rater
+
+    judge = Path(args.judge)
+    check_output(Path(args.out), inputs=(judge, *map(Path, args.dev)), overwrite=args.overwrite)
+    keep = _judge_rater(judge)
+    dev = merge_rows([read_rows(d) for d in args.dev])
+    length = keep.config.features.length_feature  # pyright: ignore[reportAttributeAccessIssue]
+    head, fits = fit_rater(dev, dev, heads=(), keep=keep, length_feature=length)
+    for task_type, fit in fits.items():
+        metric = "Spearman" if task_type == "pointwise" else "balanced accuracy"
+        temps = ", ".join(f"{n} T = {t:.3f}" for n, t in (fit.temperature or {}).items()) or "no dev rows"
+        print(f"{task_type}: {temps}; dev log-loss {fit.dev_log_loss:.3f}, dev {metric} {fit.dev_metric:.3f}")
+    out = write_rater(
+        head,
+        fits,
+        None,
+        judge,
+        Path(args.out),
+        name=args.name,
+        dev=dev,
+        overwrite=args.overwrite,
+        log=_say,
+        command=command_line(args.argv),
+    )
+    print(f"wrote {json.loads((out / 'flame.json').read_text())['fingerprint']} to {out}")
     return 0
 
 

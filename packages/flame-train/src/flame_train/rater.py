@@ -492,6 +492,8 @@ def fit_rater(
     if unknown_heads := sorted(set(heads) - set(RATER_TYPES)):
         raise ConfigError(f"unknown heads {unknown_heads}: choose pointwise and/or classification")
     kept_types = [t for t in RATER_TYPES if keep is not None and t not in heads and _has_head(keep, t)]
+    if keep is not None and not kept_types:
+        raise ConfigError("a rater head to keep was given but every verdict type it has is refitted: leave one out")
     if "classification" in kept_types:
         assert keep is not None
         label_sets, per_label_set = keep.config.label_sets, keep.config.per_label_set
@@ -517,9 +519,11 @@ def fit_rater(
     for task_type in RATER_TYPES:
         keep_t = [i for i, (s, _) in enumerate(rows_t) if s.task_type == task_type]
         keep_d = [i for i, (s, _) in enumerate(rows_d) if s.task_type == task_type]
+        if task_type == "classification":  # a label set the head has no scores for stays on the label path
+            keep_d = [i for i in keep_d if rows_d[i][0].outputs[0].labels in label_sets]
         if task_type in kept_types:
             assert keep is not None
-            part = {k: v for k, v in keep.tensors.items() if k in HEAD_TENSORS[task_type] and not k.endswith("_log_t")}
+            part = {k: v for k, v in keep.tensors.items() if k in HEAD_TENSORS[task_type]}  # its temperature too
             loss, metric, temps = float("nan"), float("nan"), None
             if keep_d:
                 loss, metric = _dev_scores(
@@ -553,7 +557,7 @@ def fit_rater(
             part, loss, temps = calibrated(task_type, part, keep_d)
         tensors.update(part)
         fits[task_type] = HeadFit(best[0], loss, grid[str(best[0])]["dev_metric"], grid, temps)
-    if not any(not f.kept for f in fits.values()):
+    if heads and not any(not f.kept for f in fits.values()):
         raise ConfigError("no pointwise or classification rows in the train features for the heads asked for")
     sets = label_sets if "classification" in fits else ()
     head = RaterHead(RaterConfig(config, sets, "pointwise" in fits, per_label_set and bool(sets)), tensors)
@@ -571,7 +575,7 @@ def _json_number(value: float) -> float | None:
 def write_rater(
     head: Any,
     fits: dict[str, HeadFit],
-    train: RowFeatures,
+    train: RowFeatures | None,
     source: Path,
     out: Path,
     *,
@@ -581,17 +585,21 @@ def write_rater(
     log: Callable[[str], object] = print,
     command: str | None = None,
 ) -> Path:
-    """Copy the judge at `source` to `out` with the rater head beside its weights."""
+    """Copy the judge at `source` to `out` with the rater head beside its weights. `train` None: every
+    head was kept and only its temperatures fitted on `dev` (`flame rater calibrate`)."""
     from flame_judge.loading import relocate_base
     from flame_train.provenance import command_line
     from flame_train.reward import check_features_from, judge_meta
 
     meta = judge_meta(source)
-    read_with = check_features_from(meta, source, train.manifest)
+    reader = train if train is not None else dev
+    if reader is None:
+        raise ConfigError("write_rater needs the train rows of a fit or the dev rows of a calibration")
+    read_with = check_features_from(meta, source, reader.manifest)
     before = {"fingerprint": meta.get("fingerprint"), **meta.get("rater_head", {})}
     kept = [k for k, f in fits.items() if f.kept]
-    if kept and not before.get("heads"):
-        raise ConfigError(f"{source} has no rater head to keep {kept} from")
+    if kept and not all(k in before.get("heads", {}) for k in kept):
+        raise ConfigError(f"{source / 'flame.json'} records no rater head {kept} to keep")
     with replacing(out, inputs=(source,), overwrite=overwrite, log=log) as tmp:
         shutil.copytree(source, tmp, dirs_exist_ok=True)
         head.save(tmp)
@@ -602,27 +610,51 @@ def write_rater(
         if meta.get("format") == "lora" and isinstance(meta.get("base"), str):
             meta["base"] = relocate_base(meta["base"], source, out)
         meta["fingerprint"] = f"{name}@{digest.hexdigest()[:16]}"
-        meta["rater_head"] = {
-            "features_from": read_with,
-            "config": head.config.to_json(),
-            "train_rows": dict(Counter(train.manifest["kinds"])),
-            "train_tasks": len(set(train.tasks)),
-            "heads": {
-                k: {
-                    **({**before["heads"][k], "kept_from": before["fingerprint"]} if f.kept else {}),
-                    **({} if f.kept else {"l2": f.l2}),
+        if train is None:  # a calibration: the fit's record stands, with the temperatures and where from
+            assert dev is not None
+            record = {k: v for k, v in before.items() if k != "fingerprint"}
+            record["config"] = head.config.to_json()
+            for k, f in fits.items():
+                record["heads"][k] = {
+                    **record["heads"][k],
                     "dev_log_loss": _json_number(f.dev_log_loss),
                     "dev_metric": _json_number(f.dev_metric),
                     **({"temperature": {n: round(t, 4) for n, t in f.temperature.items()}} if f.temperature else {}),
                 }
-                for k, f in fits.items()
-            },
-            **({"kept": {"heads": kept, "from": before}} if kept else {}),
-            "provenance": {
-                "train_rows": train.provenance,
-                "dev_rows": dev.provenance if dev is not None else None,
-                "fitted_by": command or command_line(),
-            },
-        }
+            record["provenance"] = {
+                **record.get("provenance", {}),
+                "temperatures": {
+                    "calibrated_from": before["fingerprint"],
+                    "dev_rows": dev.provenance,
+                    "fitted_by": command or command_line(),
+                },
+            }
+        else:
+            assert train is not None
+            record = {
+                "features_from": read_with,
+                "config": head.config.to_json(),
+                "train_rows": dict(Counter(train.manifest["kinds"])),
+                "train_tasks": len(set(train.tasks)),
+                "heads": {
+                    k: {
+                        **({**before["heads"][k], "kept_from": before["fingerprint"]} if f.kept else {}),
+                        **({} if f.kept else {"l2": f.l2}),
+                        "dev_log_loss": _json_number(f.dev_log_loss),
+                        "dev_metric": _json_number(f.dev_metric),
+                        **(
+                            {"temperature": {n: round(t, 4) for n, t in f.temperature.items()}} if f.temperature else {}
+                        ),
+                    }
+                    for k, f in fits.items()
+                },
+                **({"kept": {"heads": kept, "from": before}} if kept else {}),
+                "provenance": {
+                    "train_rows": train.provenance,
+                    "dev_rows": dev.provenance if dev is not None else None,
+                    "fitted_by": command or command_line(),
+                },
+            }
+        meta["rater_head"] = record
         (tmp / "flame.json").write_text(json.dumps(meta, indent=2) + "\n")
     return out

@@ -172,6 +172,27 @@ def test_refitting_one_head_keeps_the_other_as_it_was():
     other = RaterHead(RaterConfig(RewardConfig((3,), 64)), dict(first.tensors))
     with pytest.raises(ConfigError, match="rater head to keep reads"):
         fit_rater(_planted(200, 5), _planted(100, 1), heads=("classification",), keep=other)
+    with pytest.raises(ConfigError, match="every verdict type it has is refitted"):
+        fit_rater(_planted(200, 5), _planted(100, 1), keep=first)
+    # Without a temperature fit the kept head keeps its own temperature, as flame.json will say.
+    unscaled, fits = fit_rater(
+        _planted(200, 5), _planted(100, 1), heads=("classification",), keep=first, temperature=False
+    )
+    assert torch.equal(unscaled.tensors["point_log_t"], first.tensors["point_log_t"])
+    assert fits["pointwise"].temperature is None
+
+
+def test_calibrating_keeps_every_weight_and_fits_only_the_temperatures():
+    first, _ = fit_rater(_planted(200, 0), _planted(100, 1), temperature=False)
+    dev = _noisy_dev(100, 1, 0.2)
+    dev.manifest["tasks"] = dev.manifest["tasks"][:-1] + ["mr_ben/solution_correct"]  # a label set it lacks
+    dev.manifest["gold"] = [*dev.manifest["gold"][:-1], "correct"]
+    head, fits = fit_rater(dev, dev, heads=(), keep=first)
+    assert all(f.kept for f in fits.values())
+    for key in ("mean", "scale", "point_w", "point_a", "point_log_b", "class_w", "class_b"):
+        assert torch.equal(head.tensors[key], first.tensors[key])
+    assert set(fits["classification"].temperature) == {"yes/no"}  # the dev row of another label set is not scored
+    assert fits["classification"].temperature["yes/no"] > 1.0  # noisier dev labels: softer
 
 
 def test_a_head_left_out_leaves_its_verdicts_on_the_label_path():
@@ -394,6 +415,22 @@ def test_rater_cli_features_then_fit(tiny_model: Path, tiny_mixture: Path, tmp_p
     assert torch.equal(kept.tensors["point_w"], new.tensors["point_w"])
     assert main([*fit, "--heads", "classification", "--keep-others", "--out", str(tmp_path / "j3"), "--name", "x"]) == 1
     assert "declares no rater head to keep" in capsys.readouterr().err
+    # Temperatures alone, every weight kept; the fit's record stands beside where the temperatures came from.
+    calibrate = ["rater", "calibrate", "--dev", str(tmp_path / "dv"), "--judge", str(tmp_path / "j")]
+    assert main([*calibrate, "--out", str(tmp_path / "j4"), "--name", "cli-rater"]) == 0
+    assert "classification: " in capsys.readouterr().out
+    calibrated = json.loads((tmp_path / "j4" / "flame.json").read_text())
+    record = calibrated["rater_head"]
+    assert record["train_rows"] == first["train_rows"]
+    assert record["provenance"]["train_rows"] == first["provenance"]["train_rows"]
+    assert (
+        record["provenance"]["temperatures"]["calibrated_from"]
+        == json.loads((tmp_path / "j" / "flame.json").read_text())["fingerprint"]
+    )
+    assert "temperature" in record["heads"]["pointwise"]
+    scaled = RaterHead.load(tmp_path / "j4")
+    assert torch.equal(scaled.tensors["class_w"], kept.tensors["class_w"])
+    assert "class_log_t" in scaled.tensors
     assert main(["rater", "features", *common, "--split", "dev", "--forged", "0.5", "--out", str(tmp_path / "x")]) == 1
     assert "--split train only" in capsys.readouterr().err
     assert main(["rater", "features", *common, "--forged", "1.5", "--out", str(tmp_path / "y")]) == 1
