@@ -21,6 +21,7 @@ from flame_judge.reward import RewardConfig
 from flame_train.errors import ConfigError
 from flame_train.rater import (
     BENIGN,
+    HeadFit,
     RowFeatures,
     extract,
     fit_rater,
@@ -60,6 +61,11 @@ def test_which_tasks_a_rater_judges():
     # A label position means what it meant in training: other label sets stay on the label path.
     assert not supports(config, SPECS["dialfact/verification"])  # supported / refuted / not enough information
     assert config.positions == 2
+
+
+def _temps(fit: HeadFit) -> dict[str, float]:
+    assert fit.temperature is not None
+    return fit.temperature
 
 
 def _planted(n: int, seed: int) -> RowFeatures:
@@ -115,7 +121,7 @@ def test_the_temperature_fitted_on_dev_softens_an_overconfident_head_without_mov
     plain, fits_plain = fit_rater(train, dev, temperature=False)
     scaled, fits = fit_rater(train, dev)
     assert fits_plain["classification"].temperature is None
-    (t,) = fits["classification"].temperature.values()
+    (t,) = _temps(fits["classification"]).values()
     assert t > 1.5  # clean train labels make a confident head; 20% flipped dev labels ask for softer
     assert fits["classification"].dev_log_loss < fits_plain["classification"].dev_log_loss - 0.02
     assert fits["classification"].dev_metric == fits_plain["classification"].dev_metric  # argmax unchanged
@@ -126,7 +132,7 @@ def test_the_temperature_fitted_on_dev_softens_an_overconfident_head_without_mov
     p_plain, p_scaled = plain.log_probs(q2, x).exp(), scaled.log_probs(q2, x).exp()
     assert torch.equal(p_plain.argmax(1), p_scaled.argmax(1))
     assert (p_scaled.max(1).values < p_plain.max(1).values).all()
-    assert set(fits["pointwise"].temperature) == {"pointwise"}
+    assert set(_temps(fits["pointwise"])) == {"pointwise"}
 
 
 def test_per_label_set_scores_learn_label_sets_that_a_shared_position_cannot():
@@ -155,7 +161,7 @@ def test_per_label_set_scores_learn_label_sets_that_a_shared_position_cannot():
     assert own["classification"].dev_metric > 0.9
     assert head.config.per_label_set
     assert head.tensors["class_w"].shape == (2, 2, 6)
-    assert set(own["classification"].temperature) == {"correct/incorrect", "yes/no"}
+    assert set(_temps(own["classification"])) == {"correct/incorrect", "yes/no"}
     assert RaterConfig.from_json(head.config.to_json()) == head.config
     assert "per_label_set" not in RaterConfig(RewardConfig()).to_json()  # older heads' configs read the same
 
@@ -185,14 +191,14 @@ def test_refitting_one_head_keeps_the_other_as_it_was():
 def test_calibrating_keeps_every_weight_and_fits_only_the_temperatures():
     first, _ = fit_rater(_planted(200, 0), _planted(100, 1), temperature=False)
     dev = _noisy_dev(100, 1, 0.2)
-    dev.manifest["tasks"] = dev.manifest["tasks"][:-1] + ["mr_ben/solution_correct"]  # a label set it lacks
+    dev.manifest["tasks"] = [*dev.manifest["tasks"][:-1], "mr_ben/solution_correct"]  # a label set it lacks
     dev.manifest["gold"] = [*dev.manifest["gold"][:-1], "correct"]
     head, fits = fit_rater(dev, dev, heads=(), keep=first)
     assert all(f.kept for f in fits.values())
     for key in ("mean", "scale", "point_w", "point_a", "point_log_b", "class_w", "class_b"):
         assert torch.equal(head.tensors[key], first.tensors[key])
-    assert set(fits["classification"].temperature) == {"yes/no"}  # the dev row of another label set is not scored
-    assert fits["classification"].temperature["yes/no"] > 1.0  # noisier dev labels: softer
+    assert set(_temps(fits["classification"])) == {"yes/no"}  # the dev row of another label set is not scored
+    assert _temps(fits["classification"])["yes/no"] > 1.0  # noisier dev labels: softer
 
 
 def test_a_head_left_out_leaves_its_verdicts_on_the_label_path():
