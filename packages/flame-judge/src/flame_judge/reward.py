@@ -209,6 +209,17 @@ class RewardFeatures:
 
         model, device = self.loaded.model, self.loaded.device
         encoded = [self.view.model_input(q) for q in queries]
+        # An input met twice is read once: the same input then has the same features exactly (two
+        # responses that differ only past the cut tie at 0.5, not at 0.5 plus float noise).
+        length = self.config.length_feature  # without the length feature the tokens alone decide the features
+        keys = [(tuple(e), q.response_tokens if length else 0) for e, q in zip(encoded, queries, strict=True)]
+        first: dict[tuple[tuple[int, ...], int], int] = {}
+        for i, key in enumerate(keys):
+            first.setdefault(key, i)
+        if len(first) < len(queries):
+            slot = {key: n for n, key in enumerate(first)}
+            unique = self([queries[i] for i in first.values()], batch_size=batch_size)
+            return unique[[slot[key] for key in keys]]
         n_states = int(getattr(model.config, "num_hidden_layers")) + 1  # noqa: B009
         if any(not -n_states <= layer < n_states for layer in self.config.layers):
             raise JudgeError(f"reward head reads layers {self.config.layers} but the model has {n_states} states")

@@ -172,3 +172,7 @@ def test_reward_features_are_the_same_with_and_without_sharing(real_judge: Judge
     assert float((one_by_one - want).abs().max()) < 1e-4
     head = reward.head
     assert float((head(got) - head(want)).abs().max()) < 1e-4
+    twice = shared([queries[0], *queries, queries[-1]])  # an input met twice is read once: equal exactly
+    assert torch.equal(twice[0], twice[1])
+    assert torch.equal(twice[-1], twice[-2])
+    assert float((twice[1:-1] - got).abs().max()) < 1e-4
