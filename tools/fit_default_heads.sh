@@ -7,7 +7,10 @@
 #     robustness suites together (each kind counts the same); XSTest refusal pairs weighted 0.5;
 #   - the rater head on train rows plus forged-verdict copies and generic-template renderings, chosen on
 #     dev rows: pointwise (ordinal) on the pointwise tasks' rows; classification (a linear score per
-#     label position) on the classification tasks' rows sampled with each gold label in an equal share.
+#     label position) on the classification tasks' rows sampled with each gold label in an equal share;
+#     then a temperature per verdict (pointwise, each label set) fitted on the dev rows. The shipped head
+#     was fitted before temperatures existed and calibrated afterwards on the same dev rows
+#     (`flame rater calibrate`), which gives the same head as this fit (test_rater.py checks it).
 #
 #   tools/fit_default_heads.sh [JUDGE] [OUT]
 #

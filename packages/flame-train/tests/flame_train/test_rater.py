@@ -188,6 +188,18 @@ def test_refitting_one_head_keeps_the_other_as_it_was():
     assert fits["pointwise"].temperature is None
 
 
+def test_a_fit_then_a_calibration_on_its_dev_rows_is_the_fit_with_temperatures():
+    """What tools/fit_default_heads.sh relies on: `rater fit` (temperatures on) reproduces a head that
+    was fitted without them and calibrated afterwards on the same dev rows."""
+    train, dev = _planted(200, 0), _noisy_dev(100, 1, 0.2)
+    plain, _ = fit_rater(train, dev, temperature=False)
+    calibrated, _ = fit_rater(dev, dev, heads=(), keep=plain)
+    direct, _ = fit_rater(train, dev)
+    assert set(calibrated.tensors) == set(direct.tensors)
+    for key, value in direct.tensors.items():
+        assert torch.allclose(calibrated.tensors[key], value, atol=1e-6), key
+
+
 def test_calibrating_keeps_every_weight_and_fits_only_the_temperatures():
     first, _ = fit_rater(_planted(200, 0), _planted(100, 1), temperature=False)
     dev = _noisy_dev(100, 1, 0.2)
