@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from flame_judge.rater import RaterHead
+    from flame_train.rater import HeadFit, RowFeatures
+
 OVERWRITE_HELP = "replace --out even when it holds files that are not a flame output (they are deleted)"
 
 
@@ -244,8 +247,7 @@ def _rater_fit(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from flame_train.outdir import check_output
-    from flame_train.provenance import command_line
-    from flame_train.rater import fit_rater, merge_rows, read_rows, write_rater
+    from flame_train.rater import fit_rater, merge_rows, read_rows
     from flame_train.reward import judge_meta
 
     judge_meta(Path(args.judge))
@@ -270,11 +272,27 @@ def _rater_fit(args: argparse.Namespace) -> int:
                 f"{row['dev_metric']:.3f}" + ("  (kept)" if float(l2) == fit.l2 else "")
             )
         if fit.kept:
-            dev_numbers = f"dev log-loss {fit.dev_log_loss:.3f}, dev {metric} {fit.dev_metric:.3f}"
-            print(f"{task_type}: kept from {args.judge} ({dev_numbers})")
+            print(f"{task_type}: kept from {args.judge} ({_dev_numbers(task_type, fit)})")
         if fit.temperature:
             temps = ", ".join(f"{name} T = {t:.3f}" for name, t in fit.temperature.items())
             print(f"{task_type} temperature on the dev rows: {temps}; dev log-loss {fit.dev_log_loss:.3f}")
+    return _write_judge(args, head, fits, train, dev)
+
+
+def _dev_numbers(task_type: str, fit: HeadFit) -> str:
+    metric = "Spearman" if task_type == "pointwise" else "balanced accuracy"
+    return f"dev log-loss {fit.dev_log_loss:.3f}, dev {metric} {fit.dev_metric:.3f}"
+
+
+def _write_judge(
+    args: argparse.Namespace, head: RaterHead, fits: dict[str, HeadFit], train: RowFeatures | None, dev: RowFeatures
+) -> int:
+    """Write --judge with the fitted head to --out (`flame rater fit` and `calibrate`) and say where."""
+    from pathlib import Path
+
+    from flame_train.provenance import command_line
+    from flame_train.rater import write_rater
+
     out = write_rater(
         head,
         fits,
@@ -287,8 +305,7 @@ def _rater_fit(args: argparse.Namespace) -> int:
         log=_say,
         command=command_line(args.argv),
     )
-    meta = json.loads((out / "flame.json").read_text())
-    print(f"wrote {meta['fingerprint']} to {out}")
+    print(f"wrote {json.loads((out / 'flame.json').read_text())['fingerprint']} to {out}")
     return 0
 
 
@@ -296,36 +313,20 @@ def _rater_calibrate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from flame_train.outdir import check_output
-    from flame_train.provenance import command_line
-    from flame_train.rater import fit_rater, merge_rows, read_rows, write_rater
+    from flame_train.rater import fit_rater, merge_rows, read_rows
 
     judge = Path(args.judge)
     check_output(Path(args.out), inputs=(judge, *map(Path, args.dev)), overwrite=args.overwrite)
     keep = _judge_rater(judge)
     dev = merge_rows([read_rows(d) for d in args.dev])
-    length = keep.config.features.length_feature  # pyright: ignore[reportAttributeAccessIssue]
-    head, fits = fit_rater(dev, dev, heads=(), keep=keep, length_feature=length)
+    head, fits = fit_rater(dev, dev, heads=(), keep=keep, length_feature=keep.config.features.length_feature)
     for task_type, fit in fits.items():
-        metric = "Spearman" if task_type == "pointwise" else "balanced accuracy"
         temps = ", ".join(f"{n} T = {t:.3f}" for n, t in (fit.temperature or {}).items()) or "no dev rows"
-        print(f"{task_type}: {temps}; dev log-loss {fit.dev_log_loss:.3f}, dev {metric} {fit.dev_metric:.3f}")
-    out = write_rater(
-        head,
-        fits,
-        None,
-        judge,
-        Path(args.out),
-        name=args.name,
-        dev=dev,
-        overwrite=args.overwrite,
-        log=_say,
-        command=command_line(args.argv),
-    )
-    print(f"wrote {json.loads((out / 'flame.json').read_text())['fingerprint']} to {out}")
-    return 0
+        print(f"{task_type}: {temps}; {_dev_numbers(task_type, fit)}")
+    return _write_judge(args, head, fits, None, dev)
 
 
-def _judge_rater(judge: Path) -> object:
+def _judge_rater(judge: Path) -> RaterHead:
     """The rater head `judge` ships (for --keep-others), or a clear error."""
     from flame_judge.rater import RaterHead, declared_rater
     from flame_train.errors import ConfigError

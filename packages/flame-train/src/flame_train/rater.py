@@ -568,6 +568,10 @@ def _has_head(head: Any, task_type: str) -> bool:
     return bool(head.config.pointwise) if task_type == "pointwise" else bool(head.config.label_sets)
 
 
+def _temperature_entry(fit: HeadFit) -> dict[str, Any]:
+    return {"temperature": {n: round(t, 4) for n, t in fit.temperature.items()}} if fit.temperature else {}
+
+
 def _json_number(value: float) -> float | None:
     return round(value, 4) if math.isfinite(value) else None  # JSON has no NaN
 
@@ -619,7 +623,7 @@ def write_rater(
                     **record["heads"][k],
                     "dev_log_loss": _json_number(f.dev_log_loss),
                     "dev_metric": _json_number(f.dev_metric),
-                    **({"temperature": {n: round(t, 4) for n, t in f.temperature.items()}} if f.temperature else {}),
+                    **_temperature_entry(f),
                 }
             record["provenance"] = {
                 **record.get("provenance", {}),
@@ -642,9 +646,7 @@ def write_rater(
                         **({} if f.kept else {"l2": f.l2}),
                         "dev_log_loss": _json_number(f.dev_log_loss),
                         "dev_metric": _json_number(f.dev_metric),
-                        **(
-                            {"temperature": {n: round(t, 4) for n, t in f.temperature.items()}} if f.temperature else {}
-                        ),
+                        **_temperature_entry(f),
                     }
                     for k, f in fits.items()
                 },
