@@ -24,6 +24,7 @@ from flame_judge.errors import InvalidRequestError
 from flame_judge.metrics import (
     balanced_accuracy,
     calibration,
+    ece_floor,
     kendall_tau_b,
     pair_credit,
     pearson,
@@ -305,33 +306,35 @@ def by_category(scores: Sequence[SubsetScore], task_type: str) -> dict[str, floa
     return out
 
 
-def pairwise_calibration(items: Sequence[EvalItem], pred: Predictions) -> tuple[float, list[tuple[float, float, int]]]:
+Confidences = tuple[list[float], list[bool]]
+"""Per verdict: the probability of the judge's verdict, and whether that verdict was right."""
+
+
+def pairwise_confidence(items: Sequence[EvalItem], pred: Predictions) -> Confidences:
     conf, correct = [], []
     for item, p in zip(items, pred.prob_a, strict=True):
         if item.task_type != "pairwise" or item.gold == "tie" or p is None:
             continue
         conf.append(max(p, 1 - p))
         correct.append(("A" if p >= 0.5 else "B") == item.gold)
-    return calibration(conf, correct) if conf else (float("nan"), [])
+    return conf, correct
 
 
-def classification_calibration(
-    items: Sequence[EvalItem], pred: Predictions
-) -> tuple[float, list[tuple[float, float, int]]]:
-    """ECE of the most probable label: right when it is the gold label."""
+def classification_confidence(items: Sequence[EvalItem], pred: Predictions) -> Confidences:
+    """The most probable label: right when it is the gold label."""
     conf, correct = [], []
     for item, label, probs in zip(items, pred.label, pred.label_probs, strict=True):
         if item.task_type != "classification" or not probs or label is None:
             continue
         conf.append(max(probs.values()))
         correct.append(label == item.gold)
-    return calibration(conf, correct) if conf else (float("nan"), [])
+    return conf, correct
 
 
-def pointwise_calibration(items: Sequence[EvalItem], pred: Predictions) -> tuple[float, list[tuple[float, float, int]]]:
-    """ECE of the most probable score: right when it is a scale label nearest the human score (which
-    may fall between labels, as an average of raters does). A run without a distribution (the
-    baselines) has none."""
+def pointwise_confidence(items: Sequence[EvalItem], pred: Predictions) -> Confidences:
+    """The most probable score: right when it is a scale label nearest the human score (which may fall
+    between labels, as an average of raters does). A run without a distribution (the baselines) has
+    none."""
     conf, correct = [], []
     for item, probs in zip(items, pred.label_probs, strict=True):
         if item.task_type != "pointwise" or not probs:
@@ -341,4 +344,28 @@ def pointwise_calibration(items: Sequence[EvalItem], pred: Predictions) -> tuple
         top = max(probs, key=probs.__getitem__)
         conf.append(probs[top])
         correct.append(gap[top] == min(gap.values()))
-    return calibration(conf, correct) if conf else (float("nan"), [])
+    return conf, correct
+
+
+CONFIDENCE = {
+    "pairwise": pairwise_confidence,
+    "pointwise": pointwise_confidence,
+    "classification": classification_confidence,
+}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    ece: float
+    bins: list[tuple[float, float, int]]  # (mean confidence, accuracy, count) per non-empty bin
+    floor: float  # metrics.ece_floor: what a perfectly calibrated judge scores on these items
+
+
+def verdict_calibration(task_type: str, items: Sequence[EvalItem], pred: Predictions) -> Calibration:
+    """ECE of one verdict type's run, its reliability bins and its sampling floor (nan and no bins
+    where the run gives no probabilities for that type)."""
+    conf, correct = CONFIDENCE[task_type](items, pred)
+    if not conf:
+        return Calibration(float("nan"), [], float("nan"))
+    ece, bins = calibration(conf, correct)
+    return Calibration(ece, bins, ece_floor(conf))

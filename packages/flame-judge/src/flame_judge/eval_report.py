@@ -12,39 +12,46 @@ from flame_judge.benchmark import (
     EvalItem,
     Predictions,
     by_category,
-    classification_calibration,
-    pairwise_calibration,
-    pointwise_calibration,
     subset_scores,
+    verdict_calibration,
 )
 
 KINDS = {"pairwise": "accuracy", "pointwise": "Spearman", "classification": "balanced accuracy"}
+RELIABILITY = {  # report.json keys of the reliability bins (pairwise's predates the other two)
+    "pairwise": "reliability",
+    "pointwise": "pointwise_reliability",
+    "classification": "classification_reliability",
+}
 
 
 def build_report(items: Sequence[EvalItem], runs: Sequence[Predictions]) -> dict[str, Any]:
     report: dict[str, Any] = {"items": len(items), "runs": {}}
     for pred in runs:
         scores = subset_scores(items, pred)
-        ece, bins = pairwise_calibration(items, pred)
-        class_ece, class_bins = classification_calibration(items, pred)
-        point_ece, point_bins = pointwise_calibration(items, pred)
-        report["runs"][pred.name] = {
+        run: dict[str, Any] = {
             "by_category": {kind: by_category(scores, kind) for kind in KINDS},
             "subsets": [
                 {"subset": s.subset, "category": s.category, "type": s.task_type, "n": s.n, **s.metrics} for s in scores
             ],
-            "pairwise_ece": ece,
-            "reliability": bins,
-            "classification_ece": class_ece,
-            "classification_reliability": class_bins,
-            "pointwise_ece": point_ece,
-            "pointwise_reliability": point_bins,
         }
+        for kind in KINDS:
+            cal = verdict_calibration(kind, items, pred)
+            run[f"{kind}_ece"] = cal.ece
+            run[f"{kind}_ece_floor"] = cal.floor
+            run[RELIABILITY[kind]] = cal.bins
+        report["runs"][pred.name] = run
     return report
 
 
 def _fmt(value: float | None) -> str:
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
+
+
+def _ece_cell(run: dict[str, Any], kind: str) -> str:
+    ece, floor = run.get(f"{kind}_ece"), run.get(f"{kind}_ece_floor")
+    if _fmt(ece) == "-" or _fmt(floor) == "-":  # reports written before the floor existed have none
+        return _fmt(ece)
+    return f"{_fmt(ece)} ({_fmt(floor)})"
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -67,7 +74,8 @@ def markdown(report: dict[str, Any]) -> str:
     lines += [
         "## calibration and order consistency",
         "",
-        "| run | pairwise ECE | pointwise ECE | classification ECE | pairwise order consistency |",
+        "| run | pairwise ECE (floor) | pointwise ECE (floor) | classification ECE (floor)"
+        " | pairwise order consistency |",
         "|---|---|---|---|---|",
     ]
     for n in names:
@@ -75,9 +83,15 @@ def markdown(report: dict[str, Any]) -> str:
         total = sum(s["n"] for s in subsets) or 1
         consistency = sum(s["order_consistency"] * s["n"] for s in subsets) / total if subsets else float("nan")
         run = report["runs"][n]
-        eces = " | ".join(_fmt(run.get(f"{kind}_ece")) for kind in ("pairwise", "pointwise", "classification"))
+        eces = " | ".join(_ece_cell(run, kind) for kind in ("pairwise", "pointwise", "classification"))
         lines.append(f"| {n} | {eces} | {_fmt(consistency)} |")
-    lines.append("")
+    lines += [
+        "",
+        "The floor is the ECE a perfectly calibrated judge with the same confidences scores on this many items"
+        " (each verdict drawn right with its own confidence, mean of 200 draws): an ECE near it is sampling"
+        " noise, not miscalibration.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -111,11 +125,8 @@ def plots(report: dict[str, Any], out: Path) -> list[Path]:
         plt.close(fig)
         written.append(path)
     fig, axes = plt.subplots(1, 3, figsize=(13, 4.5))
-    for ax, key, ece_key, title in (
-        (axes[0], "reliability", "pairwise_ece", "pairwise"),
-        (axes[1], "pointwise_reliability", "pointwise_ece", "pointwise"),
-        (axes[2], "classification_reliability", "classification_ece", "classification"),
-    ):
+    for ax, title in zip(axes, ("pairwise", "pointwise", "classification"), strict=True):
+        key, ece_key = RELIABILITY[title], f"{title}_ece"
         ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=0.8)
         for n in names:
             bins = report["runs"][n].get(key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Sequence
 
 
@@ -101,19 +102,38 @@ def roc_auc(scores: Sequence[float], positive: Sequence[bool]) -> float:
     return (pos_rank - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
+def _bin(c: float, bins: int) -> int:
+    """The bin [b / bins, (b + 1) / bins) holding c; confidence 1.0 falls in the last one."""
+    return next((b for b in range(bins) if c < (b + 1) / bins), bins - 1)
+
+
 def calibration(
     confidence: Sequence[float], correct: Sequence[bool], bins: int = 10
 ) -> tuple[float, list[tuple[float, float, int]]]:
     """Expected calibration error and the reliability bins (mean confidence, accuracy, count)."""
+    members: dict[int, list[int]] = {}
+    for i, c in enumerate(confidence):
+        members.setdefault(_bin(c, bins), []).append(i)
     table = []
     ece = 0.0
-    for b in range(bins):
-        low, high = b / bins, (b + 1) / bins
-        idx = [i for i, c in enumerate(confidence) if low <= c < high or (b == bins - 1 and c == 1.0)]
-        if not idx:
-            continue
+    for b in sorted(members):
+        idx = members[b]
         conf = sum(confidence[i] for i in idx) / len(idx)
         acc = sum(correct[i] for i in idx) / len(idx)
         table.append((conf, acc, len(idx)))
         ece += len(idx) / len(confidence) * abs(conf - acc)
     return ece, table
+
+
+def ece_floor(confidence: Sequence[float], bins: int = 10, draws: int = 200, seed: int = 0) -> float:
+    """The ECE a perfectly calibrated judge scores with these confidences on this many items: each
+    verdict drawn right with its own confidence, the mean over `draws`. On a few hundred items it is
+    well above 0, so an ECE near it is sampling noise, not miscalibration."""
+    if not confidence:
+        return float("nan")
+    rng = random.Random(seed)
+    total = 0.0
+    for _ in range(draws):
+        correct = [rng.random() < c for c in confidence]
+        total += calibration(confidence, correct, bins)[0]
+    return total / draws

@@ -12,10 +12,11 @@ from flame_judge.benchmark import (
     baseline_longer,
     by_category,
     load_jsonl_items,
-    pointwise_calibration,
     subset_scores,
+    verdict_calibration,
 )
-from flame_judge.metrics import balanced_accuracy, calibration, kendall_tau_b, roc_auc, spearman
+from flame_judge.eval_report import build_report, markdown
+from flame_judge.metrics import balanced_accuracy, calibration, ece_floor, kendall_tau_b, roc_auc, spearman
 
 ROWS = [
     {"type": "pairwise", "prompt": "2+2?", "a": "4", "b": "It is five, I think.", "label": "A", "category": "math"},
@@ -91,11 +92,30 @@ def test_pointwise_ece_counts_the_top_score_right_when_it_is_nearest_the_human_s
     items, _ = load_jsonl_items(path)
     dist = {"1": 0.1, "2": 0.1, "3": 0.2, "4": 0.6, "5": 0.0}
     pred = Predictions("x", label_probs=[dist, dist, dist, None])
-    ece, bins = pointwise_calibration(items, pred)
+    cal = verdict_calibration("pointwise", items, pred)
     # every item's top score is 4 at confidence 0.6: right for 4 and 3.5, wrong for 1.2
-    assert ece == pytest.approx(abs(0.6 - 2 / 3))
-    assert [b[2] for b in bins] == [3]
-    assert pointwise_calibration(items, baseline_longer(items))[1] == []  # a score alone has no ECE
+    assert cal.ece == pytest.approx(abs(0.6 - 2 / 3))
+    assert [b[2] for b in cal.bins] == [3]
+    assert cal.floor == ece_floor([0.6, 0.6, 0.6])
+    assert verdict_calibration("pointwise", items, baseline_longer(items)).bins == []  # a score alone has no ECE
+
+    full = Predictions(
+        "x", [None, None, None, 1.0], [None, None, None, 0.9], [None, None, None, True], [4.0, 4.0, 4.0, None],
+        [None] * 4, [dist, dist, dist, None],
+    )  # fmt: skip
+    report = build_report(items, [full])
+    assert report["runs"]["x"]["pointwise_ece_floor"] == cal.floor
+    assert f"| x | 0.100 ({ece_floor([0.9]):.3f}) | {cal.ece:.3f} ({cal.floor:.3f}) | - |" in markdown(report)
+
+
+def test_the_ece_floor_is_what_a_calibrated_judge_scores_on_this_many_items():
+    # four verdicts at 0.5 in one bin: E|k/4 - 1/2| for k ~ Binomial(4, 1/2) = (2 * 0.5 + 8 * 0.25) / 16
+    assert ece_floor([0.5] * 4, draws=20000) == pytest.approx(3 / 16, abs=0.01)
+    assert ece_floor([1.0] * 50) == 0.0  # always right at confidence 1: nothing to be off by
+    few, many = ece_floor([0.7] * 100), ece_floor([0.7] * 10000, draws=20)
+    assert many < few / 5  # it falls as 1/sqrt(n): only small samples need it
+    assert ece_floor([0.6, 0.8, 0.9]) == ece_floor([0.6, 0.8, 0.9])  # seeded: a report is reproducible
+    assert ece_floor([]) != ece_floor([])  # nan: nothing judged
 
 
 def test_category_average_is_weighted_by_examples():
