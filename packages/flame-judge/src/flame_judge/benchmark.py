@@ -24,7 +24,7 @@ from flame_judge.errors import InvalidRequestError
 from flame_judge.metrics import (
     balanced_accuracy,
     calibration,
-    ece_floor,
+    ece_noise,
     kendall_tau_b,
     pair_credit,
     pearson,
@@ -355,17 +355,17 @@ CONFIDENCE = {
 
 
 @dataclass(frozen=True)
-class Calibration:
+class VerdictCalibration:
     ece: float
     bins: list[tuple[float, float, int]]  # (mean confidence, accuracy, count) per non-empty bin
-    floor: float  # metrics.ece_floor: what a perfectly calibrated judge scores on these items
+    noise: tuple[float, float]  # metrics.ece_noise: a calibrated judge's ECE on these items (mean, 95th pct)
 
 
-def verdict_calibration(task_type: str, items: Sequence[EvalItem], pred: Predictions) -> Calibration:
-    """ECE of one verdict type's run, its reliability bins and its sampling floor (nan and no bins
+def verdict_calibration(task_type: str, items: Sequence[EvalItem], pred: Predictions) -> VerdictCalibration:
+    """ECE of one verdict type's run, its reliability bins and its sampling noise (nan and no bins
     where the run gives no probabilities for that type)."""
     conf, correct = CONFIDENCE[task_type](items, pred)
     if not conf:
-        return Calibration(float("nan"), [], float("nan"))
+        return VerdictCalibration(float("nan"), [], (float("nan"), float("nan")))
     ece, bins = calibration(conf, correct)
-    return Calibration(ece, bins, ece_floor(conf))
+    return VerdictCalibration(ece, bins, ece_noise(conf))

@@ -37,7 +37,7 @@ def build_report(items: Sequence[EvalItem], runs: Sequence[Predictions]) -> dict
         for kind in KINDS:
             cal = verdict_calibration(kind, items, pred)
             run[f"{kind}_ece"] = cal.ece
-            run[f"{kind}_ece_floor"] = cal.floor
+            run[f"{kind}_ece_noise"] = {"mean": cal.noise[0], "p95": cal.noise[1]}
             run[RELIABILITY[kind]] = cal.bins
         report["runs"][pred.name] = run
     return report
@@ -48,10 +48,10 @@ def _fmt(value: float | None) -> str:
 
 
 def _ece_cell(run: dict[str, Any], kind: str) -> str:
-    ece, floor = run.get(f"{kind}_ece"), run.get(f"{kind}_ece_floor")
-    if _fmt(ece) == "-" or _fmt(floor) == "-":  # reports written before the floor existed have none
+    ece, noise = run.get(f"{kind}_ece"), run.get(f"{kind}_ece_noise")
+    if _fmt(ece) == "-" or noise is None:  # reports written before the noise existed have none
         return _fmt(ece)
-    return f"{_fmt(ece)} ({_fmt(floor)})"
+    return f"{_fmt(ece)} ({_fmt(noise['mean'])} / {_fmt(noise['p95'])})"
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -74,7 +74,7 @@ def markdown(report: dict[str, Any]) -> str:
     lines += [
         "## calibration and order consistency",
         "",
-        "| run | pairwise ECE (floor) | pointwise ECE (floor) | classification ECE (floor)"
+        "| run | pairwise ECE (noise) | pointwise ECE (noise) | classification ECE (noise)"
         " | pairwise order consistency |",
         "|---|---|---|---|---|",
     ]
@@ -87,9 +87,9 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(f"| {n} | {eces} | {_fmt(consistency)} |")
     lines += [
         "",
-        "The floor is the ECE a perfectly calibrated judge with the same confidences scores on this many items"
-        " (each verdict drawn right with its own confidence, mean of 200 draws): an ECE near it is sampling"
-        " noise, not miscalibration.",
+        "Noise: the mean and 95th percentile of the ECE that a perfectly calibrated judge with the same"
+        " confidences scores on this many items (each verdict drawn right with its own confidence, 200 draws)."
+        " An ECE below the 95th percentile is consistent with sampling noise; one above it is miscalibration.",
         "",
     ]
     return "\n".join(lines)

@@ -102,18 +102,22 @@ def roc_auc(scores: Sequence[float], positive: Sequence[bool]) -> float:
     return (pos_rank - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
-def _bin(c: float, bins: int) -> int:
-    """The bin [b / bins, (b + 1) / bins) holding c; confidence 1.0 falls in the last one."""
-    return next((b for b in range(bins) if c < (b + 1) / bins), bins - 1)
-
-
-def calibration(
-    confidence: Sequence[float], correct: Sequence[bool], bins: int = 10
-) -> tuple[float, list[tuple[float, float, int]]]:
-    """Expected calibration error and the reliability bins (mean confidence, accuracy, count)."""
-    members: dict[int, list[int]] = {}
+def _bins(confidence: Sequence[float], bins: int) -> list[int]:
+    """Each confidence's bin: [b / bins, (b + 1) / bins), with 1.0 in the last one."""
+    out = []
     for i, c in enumerate(confidence):
-        members.setdefault(_bin(c, bins), []).append(i)
+        if not 0.0 <= c <= 1.0:  # also NaN
+            raise ValueError(f"confidence {i} is {c}: a probability in [0, 1] is needed")
+        out.append(next((b for b in range(bins) if c < (b + 1) / bins), bins - 1))
+    return out
+
+
+def _ece(
+    confidence: Sequence[float], correct: Sequence[bool], bin_of: Sequence[int]
+) -> tuple[float, list[tuple[float, float, int]]]:
+    members: dict[int, list[int]] = {}
+    for i, b in enumerate(bin_of):
+        members.setdefault(b, []).append(i)
     table = []
     ece = 0.0
     for b in sorted(members):
@@ -125,15 +129,20 @@ def calibration(
     return ece, table
 
 
-def ece_floor(confidence: Sequence[float], bins: int = 10, draws: int = 200, seed: int = 0) -> float:
-    """The ECE a perfectly calibrated judge scores with these confidences on this many items: each
-    verdict drawn right with its own confidence, the mean over `draws`. On a few hundred items it is
-    well above 0, so an ECE near it is sampling noise, not miscalibration."""
+def calibration(
+    confidence: Sequence[float], correct: Sequence[bool], bins: int = 10
+) -> tuple[float, list[tuple[float, float, int]]]:
+    """Expected calibration error and the reliability bins (mean confidence, accuracy, count)."""
+    return _ece(confidence, correct, _bins(confidence, bins))
+
+
+def ece_noise(confidence: Sequence[float], bins: int = 10, draws: int = 200, seed: int = 0) -> tuple[float, float]:
+    """(mean, 95th percentile) of the ECE that a perfectly calibrated judge with these confidences
+    scores on this many items, each verdict drawn right with its own confidence. On a few hundred
+    items both are well above 0: an ECE below the 95th percentile is consistent with sampling noise."""
     if not confidence:
-        return float("nan")
+        return float("nan"), float("nan")
     rng = random.Random(seed)
-    total = 0.0
-    for _ in range(draws):
-        correct = [rng.random() < c for c in confidence]
-        total += calibration(confidence, correct, bins)[0]
-    return total / draws
+    bin_of = _bins(confidence, bins)
+    eces = sorted(_ece(confidence, [rng.random() < c for c in confidence], bin_of)[0] for _ in range(draws))
+    return sum(eces) / draws, eces[min(draws - 1, math.ceil(0.95 * draws) - 1)]

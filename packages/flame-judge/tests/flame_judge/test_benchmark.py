@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from flame_judge.benchmark import (
     verdict_calibration,
 )
 from flame_judge.eval_report import build_report, markdown
-from flame_judge.metrics import balanced_accuracy, calibration, ece_floor, kendall_tau_b, roc_auc, spearman
+from flame_judge.metrics import balanced_accuracy, calibration, ece_noise, kendall_tau_b, roc_auc, spearman
 
 ROWS = [
     {"type": "pairwise", "prompt": "2+2?", "a": "4", "b": "It is five, I think.", "label": "A", "category": "math"},
@@ -96,7 +97,7 @@ def test_pointwise_ece_counts_the_top_score_right_when_it_is_nearest_the_human_s
     # every item's top score is 4 at confidence 0.6: right for 4 and 3.5, wrong for 1.2
     assert cal.ece == pytest.approx(abs(0.6 - 2 / 3))
     assert [b[2] for b in cal.bins] == [3]
-    assert cal.floor == ece_floor([0.6, 0.6, 0.6])
+    assert cal.noise == ece_noise([0.6, 0.6, 0.6])
     assert verdict_calibration("pointwise", items, baseline_longer(items)).bins == []  # a score alone has no ECE
 
     full = Predictions(
@@ -104,18 +105,35 @@ def test_pointwise_ece_counts_the_top_score_right_when_it_is_nearest_the_human_s
         [None] * 4, [dist, dist, dist, None],
     )  # fmt: skip
     report = build_report(items, [full])
-    assert report["runs"]["x"]["pointwise_ece_floor"] == cal.floor
-    assert f"| x | 0.100 ({ece_floor([0.9]):.3f}) | {cal.ece:.3f} ({cal.floor:.3f}) | - |" in markdown(report)
+    assert report["runs"]["x"]["pointwise_ece_noise"] == {"mean": cal.noise[0], "p95": cal.noise[1]}
+    pair = ece_noise([0.9])
+    cell = f"{cal.ece:.3f} ({cal.noise[0]:.3f} / {cal.noise[1]:.3f})"
+    assert f"| x | 0.100 ({pair[0]:.3f} / {pair[1]:.3f}) | {cell} | - |" in markdown(report)
+    del report["runs"]["x"]["pointwise_ece_noise"]  # a report written before the noise existed
+    assert f"| x | 0.100 ({pair[0]:.3f} / {pair[1]:.3f}) | {cal.ece:.3f} | - |" in markdown(report)
 
 
-def test_the_ece_floor_is_what_a_calibrated_judge_scores_on_this_many_items():
+def test_calibration_bins_hold_their_lower_edge_and_put_one_in_the_last_bin():
+    conf = [0.0, 0.1 * 3, 0.3, math.nextafter(0.3, 0), 0.95, 1.0]
+    _, bins = calibration(conf, [True] * len(conf))
+    assert [b[2] for b in bins] == [1, 1, 2, 2]  # bin 0; bin 2 holds the float just below 0.3; 3; 9
+    assert bins[2][0] == pytest.approx(0.3)
+    with pytest.raises(ValueError, match="confidence 1 is nan"):
+        calibration([0.5, float("nan")], [True, False])
+    with pytest.raises(ValueError, match=r"confidence 0 is 1\.5"):
+        calibration([1.5], [True])
+
+
+def test_ece_noise_is_what_a_calibrated_judge_scores_on_this_many_items():
     # four verdicts at 0.5 in one bin: E|k/4 - 1/2| for k ~ Binomial(4, 1/2) = (2 * 0.5 + 8 * 0.25) / 16
-    assert ece_floor([0.5] * 4, draws=20000) == pytest.approx(3 / 16, abs=0.01)
-    assert ece_floor([1.0] * 50) == 0.0  # always right at confidence 1: nothing to be off by
-    few, many = ece_floor([0.7] * 100), ece_floor([0.7] * 10000, draws=20)
+    mean, p95 = ece_noise([0.5] * 4, draws=20000)
+    assert mean == pytest.approx(3 / 16, abs=0.01)
+    assert p95 == 0.5  # k = 0 or 4 has probability 1/8 > 5%
+    assert ece_noise([1.0] * 50) == (0.0, 0.0)  # always right at confidence 1: nothing to be off by
+    few, many = ece_noise([0.7] * 100)[0], ece_noise([0.7] * 10000, draws=20)[0]
     assert many < few / 5  # it falls as 1/sqrt(n): only small samples need it
-    assert ece_floor([0.6, 0.8, 0.9]) == ece_floor([0.6, 0.8, 0.9])  # seeded: a report is reproducible
-    assert ece_floor([]) != ece_floor([])  # nan: nothing judged
+    assert ece_noise([0.6, 0.8, 0.9]) == ece_noise([0.6, 0.8, 0.9])  # seeded: a report is reproducible
+    assert all(math.isnan(v) for v in ece_noise([]))  # nothing judged
 
 
 def test_category_average_is_weighted_by_examples():
