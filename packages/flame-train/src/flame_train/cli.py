@@ -281,6 +281,8 @@ def _rater_fit(args: argparse.Namespace) -> int:
 
 def _dev_numbers(task_type: str, fit: HeadFit) -> str:
     metric = "Spearman" if task_type == "pointwise" else "balanced accuracy"
+    if fit.dev_log_loss != fit.dev_log_loss:  # nan: the dev rows given hold none of this verdict type
+        return f"no {task_type} dev rows given"
     return f"dev log-loss {fit.dev_log_loss:.3f}, dev {metric} {fit.dev_metric:.3f}"
 
 
