@@ -6,11 +6,11 @@
 #     compliance), all from the train split; its L2 strength chosen on the dev split's human pairs and
 #     robustness suites together (each kind counts the same); XSTest refusal pairs weighted 0.5;
 #   - the rater head on train rows plus forged-verdict copies and generic-template renderings, chosen on
-#     dev rows: pointwise (ordinal) on the pointwise tasks' rows; classification (a linear score per
-#     label position) on the classification tasks' rows sampled with each gold label in an equal share;
-#     then a temperature per verdict (pointwise, each label set) fitted on the dev rows. The shipped head
-#     was fitted before temperatures existed and calibrated afterwards on the same dev rows
-#     (`flame rater calibrate`), which gives the same head as this fit (test_rater.py checks it).
+#     dev rows, in two fits: first pointwise (ordinal) on the pointwise tasks' rows together with a
+#     classification head whose standardization both share; then the classification head refitted
+#     (scores per label set) on the classification tasks' rows sampled with each gold label in an equal
+#     share plus copies with a neutral sentence appended (label unchanged), keeping the pointwise head.
+#     No temperatures: fitted on dev they did not hold up on test (MODEL_CARD.md).
 #
 #   tools/fit_default_heads.sh [JUDGE] [OUT]
 #
@@ -19,7 +19,8 @@
 # packages/flame-judge/src/flame_judge/judges/flame-smol). Features resume where a killed run stopped.
 # Measured on 2 CPU cores (no GPU): 55 min for the 3,753 train pairs, 13 min for the dev pairs and
 # suites, about 6 + 4 + 6 min for the rater dev rows, 31 min for the 3,719 classification train rows
-# and 38 min for the 3,450 pointwise ones; each fit takes under a minute.
+# and 38 min for the 3,450 pointwise ones, 42 min for the 4,463 classification rows with benign
+# copies; each fit takes under a minute.
 set -euo pipefail
 JUDGE=${1:-packages/flame-judge/src/flame_judge/judges/flame-smol}
 OUT=${2:-runs/heads}
@@ -43,5 +44,9 @@ $FLAME rater features --mixture "$MIX" --model "$JUDGE" --split train --task-typ
   --forged 0.25 --generic 0.3 --out "$F/rater-train-pw"
 $FLAME reward fit --train "$F/train-pool" --dev "$F/dev-suites" "$F/dev-human" --no-length \
   --kind-weight refusal=0.5 --judge "$JUDGE" --out "$OUT/pairwise" --name flame-smol
+$FLAME rater features --mixture "$MIX" --model "$JUDGE" --split train --task-types classification --balance-labels \
+  --per-task 250 --seed 2 --forged 0.25 --generic 0.3 --benign 0.25 --out "$F/rater-train-cls-b"
 $FLAME rater fit --train "$F/rater-train-pw" "$F/rater-train-cls" --dev "$F/rater-dev" "$F/rater-dev-pw" "$F/rater-dev-cls" \
-  --judge "$OUT/pairwise" --out "$OUT/judge" --name flame-smol --no-length
+  --judge "$OUT/pairwise" --out "$OUT/rater2" --name flame-smol --no-length --no-temperature
+$FLAME rater fit --train "$F/rater-train-cls-b" --dev "$F/rater-dev-cls" --judge "$OUT/rater2" --out "$OUT/judge" \
+  --name flame-smol --heads classification --keep-others --per-label-set --no-length --no-temperature

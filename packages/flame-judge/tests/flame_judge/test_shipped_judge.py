@@ -12,7 +12,7 @@ SHIPPED = Path(flame_judge.__file__).parent / "judges" / "flame-smol" / "flame.j
 
 def test_shipped_provenance_is_reproducible_not_a_temporary_folder():
     meta = json.loads(SHIPPED.read_text())
-    assert meta["fingerprint"] == "flame-smol@f7885e56074d073a"  # provenance edits never change it
+    assert meta["fingerprint"] == "flame-smol@431f03b73f9eb706"  # provenance edits never change it
     config = meta["config"]
     assert (config["mixture"], config["encoded"], config["output_dir"]) == (
         "mix",
@@ -34,17 +34,25 @@ def test_shipped_provenance_is_reproducible_not_a_temporary_folder():
     assert pairs["extracted_by"].startswith("flame reward features --mixture mix ")
     assert {p["pairs_from"] for p in reward["provenance"]["dev_pairs"]["merged"]} == {"suites", "human"}
     assert reward["provenance"]["fitted_by"].startswith("flame reward fit ")
-    # Stage 3: the rater head (pointwise and classification), fitted with forged and generic-template
-    # rows; the classification rows sampled with each gold label in an equal share.
+    # Stage 3: the rater head, fitted with forged and generic-template rows. The classification head
+    # was refitted (label-balanced rows plus benign copies, scores per label set) keeping the pointwise
+    # head of the fit before it, whose record travels in `kept`.
     rater = meta["rater_head"]
     assert rater["config"]["pointwise"] is True
+    assert rater["config"]["per_label_set"] is True
     assert ["yes", "no"] in rater["config"]["label_sets"]  # judge.classify's default labels
-    parts = {tuple(p["task_types"]): p for p in rater["provenance"]["train_rows"]["merged"]}
-    assert set(parts) == {("pointwise",), ("classification",)}
-    assert parts[("classification",)]["balance_labels"] is True
-    assert all((p["forged"], p["generic"]) == (0.25, 0.3) for p in parts.values())
-    assert all(p["extracted_by"].startswith("flame rater features --mixture mix ") for p in parts.values())
+    assert rater["kept"]["heads"] == ["pointwise"]
+    assert rater["heads"]["pointwise"]["kept_from"] == rater["kept"]["from"]["fingerprint"]
+    classification = rater["provenance"]["train_rows"]
+    assert classification["task_types"] == ["classification"]
+    assert (classification["balance_labels"], classification["benign"]) == (True, 0.25)
+    earlier = {tuple(p["task_types"]): p for p in rater["kept"]["from"]["provenance"]["train_rows"]["merged"]}
+    assert set(earlier) == {("pointwise",), ("classification",)}
+    parts = [classification, *earlier.values()]
+    assert all((p["forged"], p["generic"]) == (0.25, 0.3) for p in parts)
+    assert all(p["extracted_by"].startswith("flame rater features --mixture mix ") for p in parts)
     assert rater["provenance"]["fitted_by"].startswith("flame rater fit ")
+    assert "--keep-others" in rater["provenance"]["fitted_by"]
 
     # Only fields that say where something *was* may still name the training machine's folders.
     def paths(node: object, key: str = "") -> list[tuple[str, str]]:

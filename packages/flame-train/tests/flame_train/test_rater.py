@@ -189,8 +189,8 @@ def test_refitting_one_head_keeps_the_other_as_it_was():
 
 
 def test_a_fit_then_a_calibration_on_its_dev_rows_is_the_fit_with_temperatures():
-    """What tools/fit_default_heads.sh relies on: `rater fit` (temperatures on) reproduces a head that
-    was fitted without them and calibrated afterwards on the same dev rows."""
+    """`rater fit` (temperatures on) gives the head that a fit without them calibrated afterwards on
+    the same dev rows (`rater calibrate`) gives: calibrating later loses nothing."""
     train, dev = _planted(200, 0), _noisy_dev(100, 1, 0.2)
     plain, _ = fit_rater(train, dev, temperature=False)
     calibrated, _ = fit_rater(dev, dev, heads=(), keep=plain)
