@@ -11,6 +11,11 @@
 #     (scores per label set) on the classification tasks' rows sampled with each gold label in an equal
 #     share plus copies with a neutral sentence appended (label unchanged), keeping the pointwise head.
 #     No temperatures: fitted on dev they did not hold up on test (MODEL_CARD.md).
+#     A rerun reproduces the recipe, not the bytes: the shipped rater head 2 (pointwise head and
+#     standardization) was read from the collection as first built (95,223 train rows), rater head 3's
+#     classification rows from the 2026-12-02 rebuild (95,256), and the last fit was run with the
+#     shipped judge as --judge. To refit only the classification head of the shipped judge, run the
+#     last two feature reads and the last fit with --judge packages/flame-judge/src/flame_judge/judges/flame-smol.
 #
 #   tools/fit_default_heads.sh [JUDGE] [OUT]
 #
