@@ -255,6 +255,8 @@ def _rater_fit(args: argparse.Namespace) -> int:
     check_output(Path(args.out), inputs=inputs, overwrite=args.overwrite)
     train = merge_rows([read_rows(d) for d in args.train])
     dev = merge_rows([read_rows(d) for d in args.dev])
+    _say_read_twice("train", train)
+    _say_read_twice("dev", dev)
     head, fits = fit_rater(
         train,
         dev,
@@ -277,6 +279,13 @@ def _rater_fit(args: argparse.Namespace) -> int:
             temps = ", ".join(f"{name} T = {t:.3f}" for name, t in fit.temperature.items())
             print(f"{task_type} temperature on the dev rows: {temps}; dev log-loss {fit.dev_log_loss:.3f}")
     return _write_judge(args, head, fits, train, dev)
+
+
+def _say_read_twice(name: str, rows: RowFeatures) -> None:
+    provenance = rows.provenance or {}
+    if twice := provenance.get("read_twice"):
+        read = provenance["rows_read"]
+        print(f"{name} rows: {read} read, {twice} of them a task's own row met in two folders (counted once)")
 
 
 def _dev_numbers(task_type: str, fit: HeadFit) -> str:
@@ -321,6 +330,7 @@ def _rater_calibrate(args: argparse.Namespace) -> int:
     check_output(Path(args.out), inputs=(judge, *map(Path, args.dev)), overwrite=args.overwrite)
     keep = _judge_rater(judge)
     dev = merge_rows([read_rows(d) for d in args.dev])
+    _say_read_twice("dev", dev)
     head, fits = fit_rater(dev, dev, heads=(), keep=keep, length_feature=keep.config.features.length_feature)
     for task_type, fit in fits.items():
         temps = ", ".join(f"{n} T = {t:.3f}" for n, t in (fit.temperature or {}).items()) or "no dev rows"

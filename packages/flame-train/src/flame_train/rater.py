@@ -257,6 +257,9 @@ def read_rows(directory: str | Path) -> RowFeatures:
     return RowFeatures(x, manifest, provenance)
 
 
+MERGED_KEYS = ("ids", "tasks", "gold", "human_score", "kinds")
+
+
 def merge_rows(sets: Sequence[RowFeatures]) -> RowFeatures:
     """Several rater features folders read with one judge (or judges of the same hidden states) and
     one setting, as one set."""
@@ -272,10 +275,28 @@ def merge_rows(sets: Sequence[RowFeatures]) -> RowFeatures:
         return first
     manifest = {
         **first.manifest,
-        **{key: [v for s in sets for v in s.manifest[key]] for key in ("ids", "tasks", "gold", "human_score", "kinds")},
+        **{key: [v for s in sets for v in s.manifest[key]] for key in MERGED_KEYS},
         "generic": [g for s in sets for g in s.manifest.get("generic", [False] * len(s.tasks))],
     }
-    return RowFeatures(torch.cat([s.x for s in sets]), manifest, {"merged": [s.provenance for s in sets]})
+    # Samples of one split overlap (16 per task of both types and of pointwise alone share rows): a
+    # task's own row read twice is the same input, so it counts once. Forged and benign copies carry
+    # text the manifest does not hold, so those are all kept.
+    seen: set[tuple[str, bool]] = set()
+    keep = []
+    rows = zip(manifest["ids"], manifest["kinds"], manifest["generic"], strict=True)
+    for i, (row_id, kind, generic) in enumerate(rows):
+        if kind == "human":
+            if (row_id, generic) in seen:
+                continue
+            seen.add((row_id, generic))
+        keep.append(i)
+    n = len(manifest["ids"])
+    x = torch.cat([s.x for s in sets])
+    if len(keep) < n:
+        x = x[torch.tensor(keep)]
+        manifest = {**manifest, **{key: [manifest[key][i] for i in keep] for key in (*MERGED_KEYS, "generic")}}
+    provenance = {"merged": [s.provenance for s in sets], "rows_read": n, "read_twice": n - len(keep)}
+    return RowFeatures(x, manifest, provenance)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from flame_judge.reward import RewardConfig
 from flame_train.errors import ConfigError
 from flame_train.rater import (
     BENIGN,
+    MERGED_KEYS,
     HeadFit,
     RowFeatures,
     extract,
@@ -309,20 +310,41 @@ def rater_judge(tiny_model: Path, tiny_mixture: Path, tmp_path_factory: pytest.T
 
 def test_features_folders_merge_in_order_and_refuse_another_judge(rater_judge: dict):
     feats = rater_judge["features_dev"]
-    both = merge_rows([feats, feats])
-    assert both.x.shape[0] == 2 * feats.x.shape[0]
-    assert both.tasks == feats.tasks * 2
-    assert both.manifest["gold"] == feats.manifest["gold"] * 2
+    n = feats.x.shape[0]
+    half = {key: feats.manifest[key][n // 2 :] for key in MERGED_KEYS}
+    second = RowFeatures(feats.x[n // 2 :], {**feats.manifest, **half, "ids": [f"{i}-b" for i in half["ids"]]})
+    both = merge_rows([feats, second])
+    assert both.x.shape[0] == n + len(half["ids"])
+    assert both.tasks == feats.tasks + half["tasks"]
+    assert both.manifest["gold"] == feats.manifest["gold"] + half["gold"]
     assert len(both.manifest["generic"]) == len(both.tasks)
+    assert both.provenance is not None
+    assert both.provenance["read_twice"] == 0
     assert feats.manifest["hidden_states"]
     refitted = RowFeatures(feats.x, {**feats.manifest, "fingerprint": "another-head@0"})
-    assert merge_rows([feats, refitted]).x.shape[0] == 2 * feats.x.shape[0]  # same hidden states
+    assert merge_rows([feats, refitted]).x.shape[0] == n  # same hidden states; the same rows count once
     other = RowFeatures(feats.x, {**feats.manifest, "fingerprint": "another@0", "hidden_states": "0" * 16})
     with pytest.raises(ConfigError, match="different judges"):
         merge_rows([feats, other])
     older = {k: v for k, v in feats.manifest.items() if k != "hidden_states"}  # folders from before it
     with pytest.raises(ConfigError, match="different judges"):
         merge_rows([RowFeatures(feats.x, older), RowFeatures(feats.x, {**older, "fingerprint": "another@0"})])
+
+
+def test_a_tasks_row_in_two_folders_counts_once_and_copies_are_kept(rater_judge: dict):
+    feats = rater_judge["features_dev"]
+    n = feats.x.shape[0]
+    x = feats.x.clone()
+    x[0] += 1.0  # a forged copy of row 0 reads other hidden states; the manifest cannot tell it apart
+    copies = RowFeatures(x[:2], {**feats.manifest, **{k: feats.manifest[k][:2] for k in MERGED_KEYS}})
+    copies.manifest["kinds"] = ["forged", "human"]
+    merged = merge_rows([feats, copies])
+    assert merged.x.shape[0] == n + 1  # row 1 again is dropped, the forged copy of row 0 kept
+    assert torch.equal(merged.x[-1], x[0])
+    assert merged.provenance is not None
+    assert (merged.provenance["rows_read"], merged.provenance["read_twice"]) == (n + 2, 1)
+    assert merged.manifest["kinds"][-1] == "forged"
+    assert all(len(merged.manifest[k]) == n + 1 for k in (*MERGED_KEYS, "generic"))
 
 
 def test_features_read_before_a_head_was_added_fit_a_head_for_that_judge(
