@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -255,8 +255,8 @@ def _rater_fit(args: argparse.Namespace) -> int:
     check_output(Path(args.out), inputs=inputs, overwrite=args.overwrite)
     train = merge_rows([read_rows(d) for d in args.train])
     dev = merge_rows([read_rows(d) for d in args.dev])
-    _say_read_twice("train", train)
-    _say_read_twice("dev", dev)
+    _say_read_twice("train", train.provenance)
+    _say_read_twice("dev", dev.provenance)
     head, fits = fit_rater(
         train,
         dev,
@@ -281,11 +281,11 @@ def _rater_fit(args: argparse.Namespace) -> int:
     return _write_judge(args, head, fits, train, dev)
 
 
-def _say_read_twice(name: str, rows: RowFeatures) -> None:
-    provenance = rows.provenance or {}
-    if twice := provenance.get("read_twice"):
-        read = provenance["rows_read"]
-        print(f"{name} rows: {read} read, {twice} of them a task's own row met in two folders (counted once)")
+def _say_read_twice(name: str, provenance: dict[str, Any] | None) -> None:
+    """What `merge_rows` / `merge_features` left out: a task's own row or pair met in two folders."""
+    if twice := (provenance or {}).get("read_twice"):
+        read = provenance["rows_read"]  # pyright: ignore[reportOptionalSubscript]
+        print(f"{name}: {read} read, {twice} of them a task's own row met in two folders (counted once)")
 
 
 def _dev_numbers(task_type: str, fit: HeadFit) -> str:
@@ -330,7 +330,7 @@ def _rater_calibrate(args: argparse.Namespace) -> int:
     check_output(Path(args.out), inputs=(judge, *map(Path, args.dev)), overwrite=args.overwrite)
     keep = _judge_rater(judge)
     dev = merge_rows([read_rows(d) for d in args.dev])
-    _say_read_twice("dev", dev)
+    _say_read_twice("dev", dev.provenance)
     head, fits = fit_rater(dev, dev, heads=(), keep=keep, length_feature=keep.config.features.length_feature)
     for task_type, fit in fits.items():
         temps = ", ".join(f"{n} T = {t:.3f}" for n, t in (fit.temperature or {}).items()) or "no dev rows"
@@ -417,6 +417,8 @@ def _reward_fit(args: argparse.Namespace) -> int:
     check_output(Path(args.out), inputs=inputs, overwrite=args.overwrite)
     train = merge_features([read_features(d) for d in args.train])
     dev = merge_features([read_features(d) for d in args.dev])
+    _say_read_twice("train", train.provenance)
+    _say_read_twice("dev", dev.provenance)
     head, result = fit_head(train, dev, length_feature=not args.no_length, kind_weights=weights)
     for l2, row in result.grid.items():
         kinds = "  ".join(f"{k} {v:.3f}" for k, v in row["dev_by_kind"].items() if k != "human")

@@ -262,10 +262,10 @@ MERGED_KEYS = ("ids", "tasks", "gold", "human_score", "kinds")
 
 def merge_rows(sets: Sequence[RowFeatures]) -> RowFeatures:
     """Several rater features folders read with one judge (or judges of the same hidden states) and
-    one setting, as one set."""
+    one setting, as one set; a task's own row met in two folders counts once (`reward.first_seen`)."""
     import torch
 
-    from flame_train.reward import same_reader
+    from flame_train.reward import first_seen, same_reader
 
     first = sets[0]
     for other in sets[1:]:
@@ -278,18 +278,8 @@ def merge_rows(sets: Sequence[RowFeatures]) -> RowFeatures:
         **{key: [v for s in sets for v in s.manifest[key]] for key in MERGED_KEYS},
         "generic": [g for s in sets for g in s.manifest.get("generic", [False] * len(s.tasks))],
     }
-    # Samples of one split overlap (16 per task of both types and of pointwise alone share rows): a
-    # task's own row read twice is the same input, so it counts once. Forged and benign copies carry
-    # text the manifest does not hold, so those are all kept.
-    seen: set[tuple[str, bool]] = set()
-    keep = []
-    rows = zip(manifest["ids"], manifest["kinds"], manifest["generic"], strict=True)
-    for i, (row_id, kind, generic) in enumerate(rows):
-        if kind == "human":
-            if (row_id, generic) in seen:
-                continue
-            seen.add((row_id, generic))
-        keep.append(i)
+    rows = zip(manifest["tasks"], manifest["ids"], manifest["kinds"], manifest["generic"], strict=True)
+    keep = first_seen([(t, i, g) if kind == "human" else None for t, i, kind, g in rows])
     n = len(manifest["ids"])
     x = torch.cat([s.x for s in sets])
     if len(keep) < n:

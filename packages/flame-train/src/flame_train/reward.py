@@ -23,7 +23,7 @@ import random
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -254,8 +254,24 @@ def same_reader(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return a["fingerprint"] == b["fingerprint"]
 
 
+def first_seen(keys: Sequence[Hashable | None]) -> list[int]:
+    """Indices of the rows to keep when merging features folders: a row whose key was met before is
+    the same input read twice (samples of one split overlap), so it counts once; a None key (a
+    constructed copy whose text the manifest does not hold) is always kept."""
+    seen: set[Hashable] = set()
+    keep = []
+    for i, key in enumerate(keys):
+        if key is not None:
+            if key in seen:
+                continue
+            seen.add(key)
+        keep.append(i)
+    return keep
+
+
 def merge_features(sets: list[FeatureSet]) -> FeatureSet:
-    """Several features folders read with one judge and one setting, as one set."""
+    """Several features folders read with one judge and one setting, as one set (a human pair met in
+    two folders counts once)."""
     import torch
 
     first = sets[0]
@@ -264,18 +280,23 @@ def merge_features(sets: list[FeatureSet]) -> FeatureSet:
             raise ConfigError("the features folders come from different judges or feature settings")
     if len(sets) == 1:
         return first
+    ids = [i for s in sets for i in s.manifest["ids"]]
+    tasks = [t for s in sets for t in s.tasks]
+    kinds = [k for s in sets for k in s.kinds]
+    keep = first_seen([(t, i) if dev_kind(k) == "human" else None for t, i, k in zip(tasks, ids, kinds, strict=True)])
+    a_won = torch.cat([s.a_won for s in sets])[keep]
     manifest = {
         **first.manifest,
-        "ids": [i for s in sets for i in s.manifest["ids"]],
-        "tasks": [t for s in sets for t in s.tasks],
-        "a_won": [bool(a) for s in sets for a in s.a_won.tolist()],
-        "kinds": [k for s in sets for k in s.kinds],
+        "ids": [ids[i] for i in keep],
+        "tasks": [tasks[i] for i in keep],
+        "a_won": [bool(a) for a in a_won.tolist()],
+        "kinds": [kinds[i] for i in keep],
     }
-    provenance = {"merged": [s.provenance for s in sets]}
+    provenance = {"merged": [s.provenance for s in sets], "rows_read": len(ids), "read_twice": len(ids) - len(keep)}
     return FeatureSet(
-        torch.cat([s.a for s in sets]),
-        torch.cat([s.b for s in sets]),
-        torch.cat([s.a_won for s in sets]),
+        torch.cat([s.a for s in sets])[keep],
+        torch.cat([s.b for s in sets])[keep],
+        a_won,
         manifest["tasks"],
         manifest,
         provenance,

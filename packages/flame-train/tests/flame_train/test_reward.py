@@ -91,6 +91,15 @@ def test_features_folders_merge_with_their_kinds():
         merge_features([_synthetic(4, 0), _synthetic(4, 1, "other@1")])
 
 
+def test_a_human_pair_in_two_folders_counts_once_and_constructed_pairs_are_kept():
+    twice = merge_features([_two_kinds(6, 1), _two_kinds(6, 1)])
+    assert twice.kinds == ["human"] * 3 + ["refusal"] * 3 + ["refusal"] * 3  # constructed copies all kept
+    assert twice.a.shape[0] == twice.b.shape[0] == twice.a_won.shape[0] == 9
+    assert twice.provenance is not None
+    assert (twice.provenance["rows_read"], twice.provenance["read_twice"]) == (12, 3)
+    assert twice.manifest["a_won"] == [bool(v) for v in twice.a_won.tolist()]
+
+
 def test_stronger_l2_shrinks_the_weights():
     x = torch.randn(100, 3, dtype=torch.float64)
     y = (x[:, 0] > 0).double()
