@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from flame_judge.rater import RaterHead
+    from flame_judge.reward import RewardHead
     from flame_train.rater import HeadFit, RowFeatures
 
 OVERWRITE_HELP = "replace --out even when it holds files that are not a flame output (they are deleted)"
@@ -184,6 +185,16 @@ def register_rater(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     g.add_argument(
         "--no-temperature", action="store_true", help="skip the temperatures fitted on the dev rows after the L2 choice"
     )
+    g.add_argument(
+        "--reward-prior",
+        action="store_true",
+        help="pointwise: shrink the weights toward the --judge's reward head (its score of the same features), not 0",
+    )
+    g.add_argument(
+        "--task-offsets",
+        action="store_true",
+        help="pointwise: fit the weights with an offset per task (then dropped), so they rank within a task",
+    )
     g.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     g.set_defaults(handler=_rater_fit)
     c = steps.add_parser("calibrate", help="fit the temperatures of a judge's rater heads on dev rows (weights kept)")
@@ -265,13 +276,16 @@ def _rater_fit(args: argparse.Namespace) -> int:
         per_label_set=args.per_label_set,
         temperature=not args.no_temperature,
         keep=_judge_rater(Path(args.judge)) if args.keep_others else None,
+        prior=_judge_reward(Path(args.judge)) if args.reward_prior else None,
+        task_offsets=args.task_offsets,
     )
     for task_type, fit in fits.items():
         metric = "Spearman" if task_type == "pointwise" else "balanced accuracy"
         for l2, row in fit.grid.items():
+            beta = f"  prior weight {row['prior_weight']:.3f}" if "prior_weight" in row else ""
             print(
                 f"{task_type} L2 {float(l2):>6g}: dev log-loss {row['dev_log_loss']:.3f}  dev {metric} "
-                f"{row['dev_metric']:.3f}" + ("  (kept)" if float(l2) == fit.l2 else "")
+                f"{row['dev_metric']:.3f}{beta}" + ("  (kept)" if float(l2) == fit.l2 else "")
             )
         if fit.kept:
             print(f"{task_type}: kept from {args.judge} ({_dev_numbers(task_type, fit)})")
@@ -336,6 +350,16 @@ def _rater_calibrate(args: argparse.Namespace) -> int:
         temps = ", ".join(f"{n} T = {t:.3f}" for n, t in (fit.temperature or {}).items()) or "no dev rows"
         print(f"{task_type}: {temps}; {_dev_numbers(task_type, fit)}")
     return _write_judge(args, head, fits, None, dev)
+
+
+def _judge_reward(judge: Path) -> RewardHead:
+    """The reward head `judge` ships (for --reward-prior), or a clear error."""
+    from flame_judge.reward import HEAD_FILE, RewardHead
+    from flame_train.errors import ConfigError
+
+    if not (judge / HEAD_FILE).is_file():
+        raise ConfigError(f"--reward-prior: {judge} has no {HEAD_FILE} (fit one with flame reward fit)")
+    return RewardHead.load(judge)
 
 
 def _judge_rater(judge: Path) -> RaterHead:

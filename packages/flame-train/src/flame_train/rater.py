@@ -41,6 +41,7 @@ HEAD_TENSORS = {  # a rater head file's tensors of each verdict type (besides th
     "classification": ("class_w", "class_b", "class_log_t"),
 }
 L2_GRID = (1.0, 10.0, 100.0, 1000.0)
+PRIOR_L2_GRID = (10000.0, 100000.0)  # tried besides L2_GRID when the weights shrink toward a reward prior
 RATER_TYPES = ("pointwise", "classification")  # the verdict types a rater head gives
 
 # Verdict-looking lines a response may carry; {label} is replaced by the label they push. The bias
@@ -299,17 +300,38 @@ class HeadFit:
     grid: dict[str, dict[str, float]]  # per L2, before any temperature
     temperature: dict[str, float] | None = None  # "pointwise" or "/".join(label set) -> T; None: not fitted
     kept: bool = False  # kept from the judge's own rater head (`keep`): weights unchanged, no L2 grid
+    prior_weight: float | None = None  # pointwise with a reward prior: the fitted weight beta of its direction
+    task_offsets: bool = False  # pointwise: fitted with an offset per task (`_fit_pointwise`)
 
 
-def _fit_pointwise(x: torch.Tensor, rows: list[tuple[TaskSpec, int]], l2: float) -> dict[str, torch.Tensor]:
-    """Ordinal logistic fit: w, a, log b minimizing the mean NLL + l2 |w|^2 / n."""
+def _fit_pointwise(
+    x: torch.Tensor,
+    rows: list[tuple[TaskSpec, int]],
+    l2: float,
+    *,
+    prior: torch.Tensor | None = None,
+    task_offsets: bool = False,
+) -> dict[str, torch.Tensor]:
+    """Ordinal logistic fit: w, a, log b minimizing the mean NLL + l2 |w - beta * prior|^2 / n.
+
+    `prior`: a direction in the standardized features (the reward head's, `reward_prior`) that w
+    shrinks toward instead of toward 0, its weight beta fitted freely. `task_offsets`: each task's
+    rows get a score offset of their own while w is fitted (its human scores may sit higher or lower
+    on the scale than another task's), so w is spent on ranking within a task; the offsets are then
+    dropped and a, log b refitted with w fixed, as a task the head has not seen is judged.
+    """
     import torch
 
     from flame_judge.rater import cutpoint_positions, ordinal_log_probs
 
-    w = torch.zeros(x.shape[1], dtype=torch.float64, requires_grad=True)
+    u = torch.zeros(x.shape[1], dtype=torch.float64, requires_grad=True)
+    beta = torch.zeros((), dtype=torch.float64, requires_grad=prior is not None)
     a = torch.zeros((), dtype=torch.float64, requires_grad=True)
     log_b = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
+    names = sorted({spec.name for spec, _ in rows})
+    task = torch.tensor([names.index(spec.name) for spec, _ in rows])
+    offsets = torch.zeros(len(names), dtype=torch.float64, requires_grad=task_offsets)
+    direction = prior if prior is not None else torch.zeros(x.shape[1], dtype=torch.float64)
     by_scale: dict[tuple[str, ...], list[int]] = {}
     for i, (spec, _) in enumerate(rows):
         by_scale.setdefault(spec.outputs[0].labels, []).append(i)
@@ -321,20 +343,42 @@ def _fit_pointwise(x: torch.Tensor, rows: list[tuple[TaskSpec, int]], l2: float)
         )
         for labels, idx in by_scale.items()
     ]
-    opt = torch.optim.LBFGS([w, a, log_b], max_iter=300, line_search_fn="strong_wolfe")
 
-    def closure() -> torch.Tensor:
-        opt.zero_grad()
-        nll = x.new_zeros(())
+    def nll(r: torch.Tensor) -> torch.Tensor:
+        total = x.new_zeros(())
         for idx, positions, gold in groups:
-            logp = ordinal_log_probs(x[idx] @ w, a, log_b.exp(), positions)
-            nll = nll - logp.gather(1, gold[:, None]).sum()
-        loss = nll / len(rows) + l2 * (w * w).sum() / len(rows)
-        loss.backward()
-        return loss
+            logp = ordinal_log_probs(r[idx], a, log_b.exp(), positions)
+            total = total - logp.gather(1, gold[:, None]).sum()
+        return total / len(rows)
 
-    opt.step(closure)  # pyright: ignore[reportArgumentType]
-    return {"point_w": w.detach(), "point_a": a.detach(), "point_log_b": log_b.detach()}
+    def fit(params: list[torch.Tensor], loss_of: Callable[[], torch.Tensor]) -> None:
+        opt = torch.optim.LBFGS(params, max_iter=300, line_search_fn="strong_wolfe")
+
+        def closure() -> torch.Tensor:
+            opt.zero_grad()
+            loss = loss_of()
+            loss.backward()
+            return loss
+
+        opt.step(closure)  # pyright: ignore[reportArgumentType]
+
+    trained = [u, a, log_b] + ([beta] if prior is not None else []) + ([offsets] if task_offsets else [])
+    # A small penalty on the offsets pins them (with a, the level of every task is otherwise free twice).
+    penalty = lambda: (l2 * (u * u).sum() + 1e-3 * (offsets * offsets).sum()) / len(rows)  # noqa: E731
+    fit(trained, lambda: nll(x @ (u + beta * direction) + offsets[task]) + penalty())
+    w = (u + beta * direction).detach()
+    if task_offsets:  # the cutpoints of a task without an offset: refitted with w fixed
+        fit([a, log_b], lambda: nll(x @ w))
+    out = {"point_w": w, "point_a": a.detach(), "point_log_b": log_b.detach()}
+    if prior is not None:
+        out["prior_weight"] = beta.detach()  # a record of the fit (flame.json), not a head tensor
+    return out
+
+
+def reward_prior(reward: Any, mean: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """The reward head's score as a direction in features standardized by (mean, scale): up to a
+    constant (which the cutpoints absorb), reward(f) = z . direction for z = (f - mean) / scale."""
+    return scale.double() * reward.weight.double() / reward.scale.double()
 
 
 def _fit_classification(
@@ -453,12 +497,16 @@ def fit_rater(
     per_label_set: bool = False,
     temperature: bool = True,
     keep: Any = None,
+    prior: Any = None,
+    task_offsets: bool = False,
 ) -> tuple[Any, dict[str, HeadFit]]:
     """The `heads` asked for (where train has rows of that kind), each L2 chosen by dev log-loss, then
     (with `temperature`) a temperature fitted on the dev rows; a verdict type left out stays on the
     label path, or, with `keep` (a `RaterHead` read from the same hidden states), keeps that head's
     weights and standardization (its temperature refitted on the dev rows where they have that type).
-    `per_label_set`: classification scores of their own for each label set."""
+    `per_label_set`: classification scores of their own for each label set. `prior` (a `RewardHead`
+    reading the same features): the pointwise weights shrink toward its direction instead of 0, on a
+    longer L2 grid (a strong prior may want more shrinkage); `task_offsets`: see `_fit_pointwise`."""
     import torch
 
     from flame_data.registry import tasks as registered
@@ -497,6 +545,14 @@ def fit_rater(
     else:
         mean, scale = xt.mean(0), xt.std(0).clamp_min(1e-6)
     zt, zd = (xt - mean) / scale, (xd - mean) / scale
+    direction = None
+    if prior is not None:
+        if (prior.config.layers, prior.config.length_feature) != (config.layers, config.length_feature):
+            raise ConfigError(
+                f"the reward head reads layers {prior.config.layers} (length feature: "
+                f"{prior.config.length_feature}), the rater features {config.layers} ({config.length_feature})"
+            )
+        direction = reward_prior(prior, mean, scale)
     tensors: dict[str, torch.Tensor] = {"mean": mean, "scale": scale}
     fits: dict[str, HeadFit] = {}
     label_sets = tuple(sorted({s.outputs[0].labels for s, _ in rows_t if s.task_type == "classification"}))
@@ -551,15 +607,20 @@ def fit_rater(
             raise ConfigError(f"the train features have {task_type} rows but the dev features none to choose its L2")
         grid: dict[str, dict[str, float]] = {}
         best: tuple[float, dict[str, torch.Tensor]] | None = None
-        for l2 in L2_GRID:
+        priors: dict[str, float] = {}
+        for l2 in L2_GRID + (PRIOR_L2_GRID if task_type == "pointwise" and direction is not None else ()):
             sub = [rows_t[i] for i in keep_t]
             if task_type == "pointwise":
-                part = _fit_pointwise(zt[keep_t], sub, l2)
+                part = _fit_pointwise(zt[keep_t], sub, l2, prior=direction, task_offsets=task_offsets)
+                if "prior_weight" in part:
+                    priors[str(l2)] = float(part.pop("prior_weight"))
             else:
                 part = _fit_classification(zt[keep_t], sub, l2, positions, label_sets if per_label_set else None)
             probe = probe_head(task_type, part)
             loss, metric = _dev_scores(probe, zd[keep_d], [rows_d[i] for i in keep_d], [human[i] for i in keep_d])
             grid[str(l2)] = {"dev_log_loss": loss, "dev_metric": metric}
+            if str(l2) in priors:
+                grid[str(l2)]["prior_weight"] = priors[str(l2)]
             if best is None or loss < grid[str(best[0])]["dev_log_loss"]:
                 best = (l2, part)
         assert best is not None
@@ -567,7 +628,9 @@ def fit_rater(
         if temperature:
             part, loss, temps = calibrated(task_type, part, keep_d)
         tensors.update(part)
-        fits[task_type] = HeadFit(best[0], loss, grid[str(best[0])]["dev_metric"], grid, temps)
+        beta = priors.get(str(best[0]))
+        offsets = task_offsets and task_type == "pointwise"
+        fits[task_type] = HeadFit(best[0], loss, grid[str(best[0])]["dev_metric"], grid, temps, False, beta, offsets)
     if heads and not any(not f.kept for f in fits.values()):
         raise ConfigError("no pointwise or classification rows in the train features for the heads asked for")
     sets = label_sets if "classification" in fits else ()
@@ -581,6 +644,16 @@ def _has_head(head: Any, task_type: str) -> bool:
 
 def _temperature_entry(fit: HeadFit) -> dict[str, Any]:
     return {"temperature": {n: round(t, 4) for n, t in fit.temperature.items()}} if fit.temperature else {}
+
+
+def _prior_entry(fit: HeadFit, *, meta_before: dict[str, Any]) -> dict[str, Any]:
+    """How a pointwise head was fitted beyond its L2 (flame.json)."""
+    entry: dict[str, Any] = {}
+    if fit.prior_weight is not None:
+        entry["prior"] = {"reward_head_of": meta_before.get("fingerprint"), "weight": round(fit.prior_weight, 4)}
+    if fit.task_offsets:
+        entry["task_offsets"] = True
+    return entry
 
 
 def _json_number(value: float) -> float | None:
@@ -655,6 +728,7 @@ def write_rater(
                     k: {
                         **({**before["heads"][k], "kept_from": before["fingerprint"]} if f.kept else {}),
                         **({} if f.kept else {"l2": f.l2}),
+                        **_prior_entry(f, meta_before=before),
                         "dev_log_loss": _json_number(f.dev_log_loss),
                         "dev_metric": _json_number(f.dev_metric),
                         **_temperature_entry(f),

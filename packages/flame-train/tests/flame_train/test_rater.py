@@ -17,11 +17,12 @@ from flame_data.registry import tasks as registered
 from flame_judge import Judge
 from flame_judge.errors import ModelNotFoundError
 from flame_judge.rater import RaterConfig, RaterHead, cutpoint_positions, ordinal_log_probs, scale_of, supports
-from flame_judge.reward import RewardConfig
+from flame_judge.reward import RewardConfig, RewardHead
 from flame_train.errors import ConfigError
 from flame_train.rater import (
     BENIGN,
     MERGED_KEYS,
+    PRIOR_L2_GRID,
     HeadFit,
     RowFeatures,
     extract,
@@ -187,6 +188,88 @@ def test_refitting_one_head_keeps_the_other_as_it_was():
     )
     assert torch.equal(unscaled.tensors["point_log_t"], first.tensors["point_log_t"])
     assert fits["pointwise"].temperature is None
+
+
+def _reward_head(weight: list[float], layers: tuple[int, ...] = (1,)) -> RewardHead:
+    """A reward head over the planted rows' five hidden-state features (no length feature)."""
+    w = torch.tensor(weight)
+    return RewardHead(RewardConfig(layers, 64, False), w, torch.full((5,), 0.3), torch.full((5,), 2.0))
+
+
+def _noisy_points(n: int, seed: int) -> RowFeatures:
+    """Planted rows whose ratings carry noise besides feature 0 (no direction separates them)."""
+    rows = _planted(n, seed)
+    g = torch.Generator().manual_seed(seed + 50)
+    noisy = rows.x[:n, 0] + 0.8 * torch.randn(n, generator=g)
+    gold = [str(min(5, max(1, round(3 + 1.2 * float(v))))) for v in noisy]
+    rows.manifest = {**rows.manifest, "gold": gold + rows.manifest["gold"][n:]}
+    rows.manifest["human_score"] = [float(v) for v in gold] + [None] * n
+    return rows
+
+
+def test_a_reward_prior_carries_a_fit_on_few_rows_and_a_wrong_one_is_weighed_down():
+    """Pointwise weights shrink toward the reward head's direction (feature 0 here, as the planted
+    ratings): with 24 train rows the prior's fit ranks dev rows better than a fit shrunk toward 0, and
+    its weight is fitted (a prior that points elsewhere gets a weight near 0 and costs little)."""
+    few, dev = _noisy_points(24, 3), _noisy_points(300, 1)
+    plain, plain_fits = fit_rater(few, dev, length_feature=False, heads=("pointwise",), temperature=False)
+    right = _reward_head([1.0, 0.0, 0.0, 0.0, 0.0])
+    head, fits = fit_rater(few, dev, length_feature=False, heads=("pointwise",), temperature=False, prior=right)
+    fit = fits["pointwise"]
+    assert set(fit.grid) == {str(v) for v in (1.0, 10.0, 100.0, 1000.0, *PRIOR_L2_GRID)}
+    assert all(row["prior_weight"] > 0 for row in fit.grid.values())
+    assert fit.prior_weight == fit.grid[str(fit.l2)]["prior_weight"]
+    assert fit.dev_metric > plain_fits["pointwise"].dev_metric
+    assert fit.dev_log_loss < plain_fits["pointwise"].dev_log_loss
+    w = head.tensors["point_w"]  # the direction folded into the weights: the head file is unchanged
+    assert set(head.tensors) == set(plain.tensors)
+    assert w[0] > 5 * w[1:].abs().max()
+    wrong = _reward_head([0.0, 0.0, 0.0, 1.0, 0.0])
+    _, fits = fit_rater(few, dev, length_feature=False, heads=("pointwise",), temperature=False, prior=wrong)
+    assert fit.prior_weight is not None
+    assert fits["pointwise"].prior_weight is not None
+    assert abs(fits["pointwise"].prior_weight) < 0.5 * fit.prior_weight
+    assert fits["pointwise"].dev_metric > plain_fits["pointwise"].dev_metric - 0.05  # one free direction more
+    with pytest.raises(ConfigError, match="the reward head reads layers"):
+        fit_rater(few, dev, length_feature=False, heads=("pointwise",), prior=_reward_head([1.0] * 5, (2,)))
+    with pytest.raises(ConfigError, match="length feature"):  # the rater features keep their length column
+        fit_rater(few, dev, heads=("pointwise",), prior=right)
+
+
+def _two_levels(n: int, seed: int) -> RowFeatures:
+    """Pointwise rows of two tasks on one 1-5 scale: within a task the rating rises with feature 0;
+    feature 2 says which task a row is from, and the second task's ratings sit 1.5 points higher."""
+    rows = _planted(n, seed)
+    g = torch.Generator().manual_seed(seed + 100)
+    x = torch.randn(n, 6, generator=g)
+    second = torch.arange(n) % 2 == 1
+    x[:, 2] = second.double() + 0.05 * torch.randn(n, generator=g, dtype=torch.float64)
+    score = 2.5 + 1.2 * x[:, 0] + 1.5 * second.double()
+    gold = [str(min(5, max(1, round(float(v))))) for v in score]
+    rows.x, manifest = x, dict(rows.manifest)
+    manifest.update(
+        ids=[f"t{seed}-{i}" for i in range(n)],
+        tasks=["summeval/fluency" if s else "summeval/coherence" for s in second.tolist()],
+        gold=gold,
+        human_score=[float(v) for v in gold],
+        kinds=["human"] * n,
+    )
+    rows.manifest = manifest
+    return rows
+
+
+def test_task_offsets_spend_the_weights_on_ranking_within_a_task():
+    """Without offsets the fit also learns which task a row is from (the second task's ratings sit
+    higher); with them the task indicator gets far less weight and the within-task feature stays."""
+    train, dev = _two_levels(400, 0), _two_levels(200, 1)
+    args = {"length_feature": False, "heads": ("pointwise",), "temperature": False}
+    plain, _ = fit_rater(train, dev, **args)
+    offset, fits = fit_rater(train, dev, **args, task_offsets=True)
+    assert fits["pointwise"].task_offsets
+    p, o = plain.tensors["point_w"], offset.tensors["point_w"]
+    assert p[2] > 0.5 * p[0]  # the task's level, learned as if it were quality
+    assert o[2].abs() < 0.1 * o[0]
+    assert fits["pointwise"].dev_metric > 0.5  # Spearman over both tasks' dev rows, without their offsets
 
 
 def test_a_fit_then_a_calibration_on_its_dev_rows_is_the_fit_with_temperatures():
@@ -471,6 +554,20 @@ def test_rater_cli_features_then_fit(tiny_model: Path, tiny_mixture: Path, tmp_p
     scaled = RaterHead.load(tmp_path / "j4")
     assert torch.equal(scaled.tensors["class_w"], kept.tensors["class_w"])
     assert "class_log_t" in scaled.tensors
+    # Pointwise weights shrunk toward a reward head that reads the same hidden states, fitted with task offsets.
+    shutil.copytree(tmp_path / "j", tmp_path / "jr")
+    width = read_rows(tmp_path / "tr").x.shape[1] - 1  # the features without their length column
+    reward = RewardHead(RewardConfig((1, 2), 256, False), torch.randn(width), torch.zeros(width), torch.ones(width))
+    reward.save(tmp_path / "jr")
+    prior = [*fit[:-2], "--judge", str(tmp_path / "jr"), "--heads", "pointwise", "--no-length", "--reward-prior"]
+    assert main([*prior, "--task-offsets", "--out", str(tmp_path / "j5"), "--name", "cli-rater"]) == 0
+    assert "prior weight " in capsys.readouterr().out
+    record = json.loads((tmp_path / "j5" / "flame.json").read_text())["rater_head"]["heads"]["pointwise"]
+    assert record["task_offsets"] is True
+    assert record["prior"]["reward_head_of"] == json.loads((tmp_path / "jr" / "flame.json").read_text())["fingerprint"]
+    assert isinstance(record["prior"]["weight"], float)
+    assert main([*fit, "--reward-prior", "--out", str(tmp_path / "j6"), "--name", "x"]) == 1
+    assert "has no reward_head.safetensors" in capsys.readouterr().err
     assert main(["rater", "features", *common, "--split", "dev", "--forged", "0.5", "--out", str(tmp_path / "x")]) == 1
     assert "--split train only" in capsys.readouterr().err
     assert main(["rater", "features", *common, "--forged", "1.5", "--out", str(tmp_path / "y")]) == 1
