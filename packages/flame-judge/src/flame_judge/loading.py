@@ -359,7 +359,7 @@ def _pairwise_judge(path: Path, meta: dict[str, Any], chain: tuple[Path, ...]) -
     return found
 
 
-def _reward_head(path: Path, meta: dict[str, Any]) -> tuple[RewardConfig, Path] | None:
+def declared_reward(path: Path, meta: dict[str, Any]) -> tuple[RewardConfig, Path] | None:
     """The reward head a judge folder declares in flame.json, checked to be there."""
     from flame_judge.reward import HEAD_FILE, RewardConfig
 
@@ -457,7 +457,7 @@ def _resolve(text: str, path: Path | None, chain: tuple[Path, ...]) -> Resolved:
             _name(meta, real),
             below.directory,
             (*below.adapters, real),
-            _reward_head(path, meta),
+            declared_reward(path, meta),
             kind="reward" if kind == "reward" else None,
             pairwise=_pairwise_judge(path, meta, (*chain, real)),
         )
@@ -470,7 +470,7 @@ def _resolve(text: str, path: Path | None, chain: tuple[Path, ...]) -> Resolved:
         return Resolved(
             _name(meta, real),
             real,
-            reward=_reward_head(path, meta),
+            reward=declared_reward(path, meta),
             pairwise=_pairwise_judge(path, meta, (*chain, real)),
         )
     if _HUB_ID.fullmatch(text) and not path.exists():

@@ -188,7 +188,7 @@ def register_rater(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     g.add_argument(
         "--reward-prior",
         action="store_true",
-        help="pointwise: shrink the weights toward the --judge's reward head (its score of the same features), not 0",
+        help="pointwise: shrink the weights toward the --judge's reward head (read here; its weight fitted), not 0",
     )
     g.add_argument(
         "--task-offsets",
@@ -257,10 +257,13 @@ def _rater_features(args: argparse.Namespace) -> int:
 def _rater_fit(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from flame_train.errors import ConfigError
     from flame_train.outdir import check_output
     from flame_train.rater import fit_rater, merge_rows, read_rows
     from flame_train.reward import judge_meta
 
+    if (args.reward_prior or args.task_offsets) and "pointwise" not in args.heads:
+        raise ConfigError("--reward-prior and --task-offsets shape the pointwise head: add pointwise to --heads")
     judge_meta(Path(args.judge))
     inputs = (Path(args.judge), *map(Path, args.train), *map(Path, args.dev))
     check_output(Path(args.out), inputs=inputs, overwrite=args.overwrite)
@@ -353,13 +356,22 @@ def _rater_calibrate(args: argparse.Namespace) -> int:
 
 
 def _judge_reward(judge: Path) -> RewardHead:
-    """The reward head `judge` ships (for --reward-prior), or a clear error."""
-    from flame_judge.reward import HEAD_FILE, RewardHead
+    """The reward head `judge` declares in flame.json (for --reward-prior), or a clear error."""
+    from flame_judge.loading import declared_reward, read_meta
+    from flame_judge.reward import RewardHead
     from flame_train.errors import ConfigError
 
-    if not (judge / HEAD_FILE).is_file():
-        raise ConfigError(f"--reward-prior: {judge} has no {HEAD_FILE} (fit one with flame reward fit)")
-    return RewardHead.load(judge)
+    declared = declared_reward(judge, read_meta(judge))
+    if declared is None:
+        raise ConfigError(
+            f"--reward-prior: {judge / 'flame.json'} declares no reward head (fit one with flame reward fit)"
+        )
+    head = RewardHead.load(judge)
+    if head.config != declared[0]:
+        raise ConfigError(
+            f"--reward-prior: {declared[1]} reads {head.config}, {judge / 'flame.json'} says {declared[0]}"
+        )
+    return head
 
 
 def _judge_rater(judge: Path) -> RaterHead:

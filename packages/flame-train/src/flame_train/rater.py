@@ -363,12 +363,17 @@ def _fit_pointwise(
         opt.step(closure)  # pyright: ignore[reportArgumentType]
 
     trained = [u, a, log_b] + ([beta] if prior is not None else []) + ([offsets] if task_offsets else [])
-    # A small penalty on the offsets pins them (with a, the level of every task is otherwise free twice).
-    penalty = lambda: (l2 * (u * u).sum() + 1e-3 * (offsets * offsets).sum()) / len(rows)  # noqa: E731
-    fit(trained, lambda: nll(x @ (u + beta * direction) + offsets[task]) + penalty())
+    # Small penalties pin the offsets (with a, every task's level is otherwise free twice) and keep beta
+    # finite where the prior direction alone separates the train rows.
+    small = lambda: 1e-3 * ((offsets * offsets).sum() + beta * beta)  # noqa: E731
+    fit(trained, lambda: nll(x @ (u + beta * direction) + offsets[task]) + (l2 * (u * u).sum() + small()) / len(rows))
     w = (u + beta * direction).detach()
-    if task_offsets:  # the cutpoints of a task without an offset: refitted with w fixed
-        fit([a, log_b], lambda: nll(x @ w))
+    if task_offsets:
+        # Without its offset a task's rows spread wider on the scale than w was fitted for: the
+        # cutpoints and w's scale (not its direction, so the ranking stays) are refitted with w fixed.
+        log_s = torch.zeros((), dtype=torch.float64, requires_grad=True)
+        fit([a, log_b, log_s], lambda: nll(log_s.exp() * (x @ w)))
+        w = w * log_s.detach().exp()
     out = {"point_w": w, "point_a": a.detach(), "point_log_b": log_b.detach()}
     if prior is not None:
         out["prior_weight"] = beta.detach()  # a record of the fit (flame.json), not a head tensor
@@ -550,7 +555,12 @@ def fit_rater(
         if (prior.config.layers, prior.config.length_feature) != (config.layers, config.length_feature):
             raise ConfigError(
                 f"the reward head reads layers {prior.config.layers} (length feature: "
-                f"{prior.config.length_feature}), the rater features {config.layers} ({config.length_feature})"
+                f"{prior.config.length_feature}), the rater features {config.layers} ({config.length_feature}); "
+                "a head without the length feature fits with --no-length"
+            )
+        if prior.weight.shape != mean.shape:
+            raise ConfigError(
+                f"the reward head has {prior.weight.shape[0]} weights, the rater features {mean.shape[0]}"
             )
         direction = reward_prior(prior, mean, scale)
     tensors: dict[str, torch.Tensor] = {"mean": mean, "scale": scale}
@@ -630,7 +640,9 @@ def fit_rater(
         tensors.update(part)
         beta = priors.get(str(best[0]))
         offsets = task_offsets and task_type == "pointwise"
-        fits[task_type] = HeadFit(best[0], loss, grid[str(best[0])]["dev_metric"], grid, temps, False, beta, offsets)
+        fits[task_type] = HeadFit(
+            best[0], loss, grid[str(best[0])]["dev_metric"], grid, temps, prior_weight=beta, task_offsets=offsets
+        )
     if heads and not any(not f.kept for f in fits.values()):
         raise ConfigError("no pointwise or classification rows in the train features for the heads asked for")
     sets = label_sets if "classification" in fits else ()
@@ -646,11 +658,18 @@ def _temperature_entry(fit: HeadFit) -> dict[str, Any]:
     return {"temperature": {n: round(t, 4) for n, t in fit.temperature.items()}} if fit.temperature else {}
 
 
-def _prior_entry(fit: HeadFit, *, meta_before: dict[str, Any]) -> dict[str, Any]:
+def _prior_entry(fit: HeadFit, *, meta_before: dict[str, Any], source: Path) -> dict[str, Any]:
     """How a pointwise head was fitted beyond its L2 (flame.json)."""
+    from flame_judge.reward import HEAD_FILE
+
     entry: dict[str, Any] = {}
     if fit.prior_weight is not None:
-        entry["prior"] = {"reward_head_of": meta_before.get("fingerprint"), "weight": round(fit.prior_weight, 4)}
+        digest = hashlib.sha256((source / HEAD_FILE).read_bytes()).hexdigest()[:16]
+        entry["prior"] = {
+            "reward_head_of": meta_before.get("fingerprint"),
+            "reward_head_sha256": digest,
+            "weight": _json_number(fit.prior_weight),
+        }
     if fit.task_offsets:
         entry["task_offsets"] = True
     return entry
@@ -728,7 +747,7 @@ def write_rater(
                     k: {
                         **({**before["heads"][k], "kept_from": before["fingerprint"]} if f.kept else {}),
                         **({} if f.kept else {"l2": f.l2}),
-                        **_prior_entry(f, meta_before=before),
+                        **_prior_entry(f, meta_before=before, source=source),
                         "dev_log_loss": _json_number(f.dev_log_loss),
                         "dev_metric": _json_number(f.dev_metric),
                         **_temperature_entry(f),

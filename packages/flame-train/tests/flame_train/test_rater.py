@@ -3,7 +3,9 @@ hidden states; rows, forged copies, the fit, the judge folder and Judge.load() u
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import random
 import shutil
 from collections import Counter
@@ -30,6 +32,7 @@ from flame_train.rater import (
     merge_rows,
     rater_rows,
     read_rows,
+    reward_prior,
     row_input,
     write_rater,
 )
@@ -225,15 +228,33 @@ def test_a_reward_prior_carries_a_fit_on_few_rows_and_a_wrong_one_is_weighed_dow
     assert set(head.tensors) == set(plain.tensors)
     assert w[0] > 5 * w[1:].abs().max()
     wrong = _reward_head([0.0, 0.0, 0.0, 1.0, 0.0])
-    _, fits = fit_rater(few, dev, length_feature=False, heads=("pointwise",), temperature=False, prior=wrong)
     assert fit.prior_weight is not None
+    _, fits = fit_rater(few, dev, length_feature=False, heads=("pointwise",), temperature=False, prior=wrong)
     assert fits["pointwise"].prior_weight is not None
     assert abs(fits["pointwise"].prior_weight) < 0.5 * fit.prior_weight
     assert fits["pointwise"].dev_metric > plain_fits["pointwise"].dev_metric - 0.05  # one free direction more
     with pytest.raises(ConfigError, match="the reward head reads layers"):
         fit_rater(few, dev, length_feature=False, heads=("pointwise",), prior=_reward_head([1.0] * 5, (2,)))
-    with pytest.raises(ConfigError, match="length feature"):  # the rater features keep their length column
+    with pytest.raises(ConfigError, match="fits with --no-length"):  # the rater features keep their length column
         fit_rater(few, dev, heads=("pointwise",), prior=right)
+    narrow = RewardHead(RewardConfig((1,), 64, False), torch.ones(4), torch.zeros(4), torch.ones(4))
+    with pytest.raises(ConfigError, match="the reward head has 4 weights, the rater features 5"):
+        fit_rater(few, dev, length_feature=False, heads=("pointwise",), prior=narrow)
+
+
+def test_the_reward_prior_is_the_reward_heads_score_in_the_raters_standardized_features():
+    g = torch.Generator().manual_seed(0)
+    f = torch.randn(50, 5, generator=g, dtype=torch.float64) * 3 + 1
+    reward = RewardHead(
+        RewardConfig((1,), 64, False),
+        torch.randn(5, generator=g),
+        torch.randn(5, generator=g),
+        torch.rand(5, generator=g) + 0.5,
+    )
+    mean, scale = f.mean(0), f.std(0)
+    z = (f - mean) / scale
+    gap = z @ reward_prior(reward, mean, scale) - reward(f)  # a constant: the cutpoints absorb it
+    assert float(gap.std()) < 1e-9
 
 
 def _two_levels(n: int, seed: int) -> RowFeatures:
@@ -242,7 +263,7 @@ def _two_levels(n: int, seed: int) -> RowFeatures:
     rows = _planted(n, seed)
     g = torch.Generator().manual_seed(seed + 100)
     x = torch.randn(n, 6, generator=g)
-    second = torch.arange(n) % 2 == 1
+    second = torch.arange(n) % 4 == 3  # unequal shares: the pooled level is not the offsets' mean
     x[:, 2] = second.double() + 0.05 * torch.randn(n, generator=g, dtype=torch.float64)
     score = 2.5 + 1.2 * x[:, 0] + 1.5 * second.double()
     gold = [str(min(5, max(1, round(float(v))))) for v in score]
@@ -269,7 +290,17 @@ def test_task_offsets_spend_the_weights_on_ranking_within_a_task():
     p, o = plain.tensors["point_w"], offset.tensors["point_w"]
     assert p[2] > 0.5 * p[0]  # the task's level, learned as if it were quality
     assert o[2].abs() < 0.1 * o[0]
-    assert fits["pointwise"].dev_metric > 0.5  # Spearman over both tasks' dev rows, without their offsets
+    assert fits["pointwise"].dev_metric > 0.5
+    # The offsets dropped, the cutpoints and w's scale are the best for the pooled rows with w's direction fixed.
+    t = {k: v.clone().requires_grad_(k in ("point_a", "point_log_b")) for k, v in offset.tensors.items()}
+    log_s = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    z = (train.x.double()[:, :-1] - t["mean"]) / t["scale"]  # no length column
+    positions = torch.tensor(cutpoint_positions([str(v) for v in range(1, 6)]), dtype=torch.float64)
+    logp = ordinal_log_probs(log_s.exp() * (z @ t["point_w"]), t["point_a"], t["point_log_b"].exp(), positions)
+    gold = torch.tensor([int(v) - 1 for v in train.manifest["gold"]])
+    nll = -logp.gather(1, gold[:, None]).mean()
+    grads = torch.autograd.grad(nll, [t["point_a"], t["point_log_b"], log_s])
+    assert max(abs(float(v)) for v in grads) < 1e-4
 
 
 def test_a_fit_then_a_calibration_on_its_dev_rows_is_the_fit_with_temperatures():
@@ -559,15 +590,25 @@ def test_rater_cli_features_then_fit(tiny_model: Path, tiny_mixture: Path, tmp_p
     width = read_rows(tmp_path / "tr").x.shape[1] - 1  # the features without their length column
     reward = RewardHead(RewardConfig((1, 2), 256, False), torch.randn(width), torch.zeros(width), torch.ones(width))
     reward.save(tmp_path / "jr")
+    meta = json.loads((tmp_path / "jr" / "flame.json").read_text())
+    meta["reward_head"] = {"config": reward.config.to_json()}
+    (tmp_path / "jr" / "flame.json").write_text(json.dumps(meta))
     prior = [*fit[:-2], "--judge", str(tmp_path / "jr"), "--heads", "pointwise", "--no-length", "--reward-prior"]
     assert main([*prior, "--task-offsets", "--out", str(tmp_path / "j5"), "--name", "cli-rater"]) == 0
     assert "prior weight " in capsys.readouterr().out
     record = json.loads((tmp_path / "j5" / "flame.json").read_text())["rater_head"]["heads"]["pointwise"]
     assert record["task_offsets"] is True
     assert record["prior"]["reward_head_of"] == json.loads((tmp_path / "jr" / "flame.json").read_text())["fingerprint"]
-    assert isinstance(record["prior"]["weight"], float)
+    digest = hashlib.sha256((tmp_path / "jr" / "reward_head.safetensors").read_bytes()).hexdigest()[:16]
+    assert record["prior"]["reward_head_sha256"] == digest
+    assert math.isfinite(record["prior"]["weight"])
     assert main([*fit, "--reward-prior", "--out", str(tmp_path / "j6"), "--name", "x"]) == 1
-    assert "has no reward_head.safetensors" in capsys.readouterr().err
+    assert "declares no reward head" in capsys.readouterr().err
+    assert (
+        main([*prior[:-4], "--heads", "classification", "--task-offsets", "--out", str(tmp_path / "j7"), "--name", "x"])
+        == 1
+    )
+    assert "add pointwise to --heads" in capsys.readouterr().err
     assert main(["rater", "features", *common, "--split", "dev", "--forged", "0.5", "--out", str(tmp_path / "x")]) == 1
     assert "--split train only" in capsys.readouterr().err
     assert main(["rater", "features", *common, "--forged", "1.5", "--out", str(tmp_path / "y")]) == 1
