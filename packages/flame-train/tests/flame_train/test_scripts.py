@@ -1,0 +1,55 @@
+"""The reproduction scripts under tools/ call flame with arguments its commands accept.
+
+Each script runs with FLAME set to a stand-in that only parses its arguments with the real `flame`
+parser and records them, so a renamed or misspelt option fails here instead of an hour into a run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[4]
+PARSE_ONLY = """
+import json, sys
+from flame_data.cli import build_parser
+build_parser().parse_args(sys.argv[1:])  # argparse exits 2 on an unknown option or a missing value
+with open({log!r}, "a") as fh:
+    fh.write(json.dumps(sys.argv[1:]) + "\\n")
+"""
+
+
+def _calls(script: str, tmp_path: Path, *args: str) -> list[list[str]]:
+    log = tmp_path / "calls.jsonl"
+    stand_in = tmp_path / "parse_only.py"
+    stand_in.write_text(PARSE_ONLY.format(log=str(log)))
+    mix = tmp_path / "mix"
+    mix.mkdir()
+    (mix / "mixture.json").write_text("{}")  # a built mixture: the script skips `flame data build`
+    env = {**os.environ, "FLAME": f"{sys.executable} {stand_in}", "MIX": str(mix), "OUT": str(tmp_path / "out")}
+    command = ["bash", str(ROOT / "tools" / script), *args]
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def test_fit_default_heads_calls_only_commands_flame_accepts(tmp_path: Path):
+    calls = _calls("fit_default_heads.sh", tmp_path, "JUDGE", str(tmp_path / "out"))
+    steps = [" ".join(c[:2]) for c in calls]
+    assert steps.count("rater features") == 7
+    assert steps.count("reward features") == 3
+    assert steps.count("rater fit") == 3
+    last = calls[-1]  # the judge to ship: rater head 4's pointwise fit, keeping the classification head
+    assert last[:2] == ["rater", "fit"]
+    assert {"--reward-prior", "--task-offsets", "--keep-others"} <= set(last)
+    assert last[last.index("--out") + 1] == str(tmp_path / "out" / "judge")
+
+
+@pytest.mark.parametrize("script", ["train_default_judge.sh", "train_reward_model.sh"])
+def test_training_scripts_call_only_commands_flame_accepts(script: str, tmp_path: Path):
+    assert _calls(script, tmp_path)
