@@ -10,12 +10,15 @@
 #     classification head whose standardization both share; then the classification head refitted
 #     (scores per label set) on the classification tasks' rows sampled with each gold label in an equal
 #     share plus copies with a neutral sentence appended (label unchanged), keeping the pointwise head.
-#     No temperatures: fitted on dev they did not hold up on test (MODEL_CARD.md).
+#     No temperatures: fitted on dev they did not hold up on test (MODEL_CARD.md). Last, the pointwise
+#     head refitted (rater head 4), keeping that classification head: its weights shrunk toward the
+#     reward head's direction and fitted with a score offset per task, chosen on a larger dev read.
 #     A rerun reproduces the recipe, not the bytes: the shipped rater head 2 (pointwise head and
 #     standardization) was read from the collection as first built (95,223 train rows), rater head 3's
 #     classification rows from the 2026-12-02 rebuild (95,256), and the last fit was run with the
-#     shipped judge as --judge. To refit only the classification head of the shipped judge, run the
-#     last two feature reads and the last fit with --judge packages/flame-judge/src/flame_judge/judges/flame-smol.
+#     shipped judge as --judge; rater head 4 (pointwise) was read from the rebuild and fitted with the
+#     judge shipping rater head 3 as --judge. To refit only the pointwise head of the shipped judge,
+#     run the pointwise feature reads and the last fit with --judge packages/flame-judge/src/flame_judge/judges/flame-smol.
 #
 #   tools/fit_default_heads.sh [JUDGE] [OUT]
 #
@@ -25,7 +28,7 @@
 # Measured on 2 CPU cores (no GPU): 55 min for the 3,753 train pairs, 13 min for the dev pairs and
 # suites, about 6 + 4 + 6 min for the rater dev rows, 31 min for the 3,719 classification train rows
 # and 38 min for the 3,450 pointwise ones, 42 min for the 4,463 classification rows with benign
-# copies; each fit takes under a minute.
+# copies, 12 min for the 852 pointwise dev rows at 48 per task; each fit takes under a minute.
 set -euo pipefail
 JUDGE=${1:-packages/flame-judge/src/flame_judge/judges/flame-smol}
 OUT=${2:-runs/heads}
@@ -53,5 +56,10 @@ $FLAME rater features --mixture "$MIX" --model "$JUDGE" --split train --task-typ
   --per-task 250 --seed 2 --forged 0.25 --generic 0.3 --benign 0.25 --out "$F/rater-train-cls-b"
 $FLAME rater fit --train "$F/rater-train-pw" "$F/rater-train-cls" --dev "$F/rater-dev" "$F/rater-dev-pw" "$F/rater-dev-cls" \
   --judge "$OUT/pairwise" --out "$OUT/rater2" --name flame-smol --no-length --no-temperature
-$FLAME rater fit --train "$F/rater-train-cls-b" --dev "$F/rater-dev-cls" --judge "$OUT/rater2" --out "$OUT/judge" \
+$FLAME rater fit --train "$F/rater-train-cls-b" --dev "$F/rater-dev-cls" --judge "$OUT/rater2" --out "$OUT/rater3" \
   --name flame-smol --heads classification --keep-others --per-label-set --no-length --no-temperature
+$FLAME rater features --mixture "$MIX" --model "$JUDGE" --split dev --task-types pointwise --per-task 48 --seed 5 \
+  --out "$F/rater-dev-pw48"
+$FLAME rater fit --train "$F/rater-train-pw" --dev "$F/rater-dev-pw48" "$F/rater-dev-pw" --judge "$OUT/rater3" \
+  --out "$OUT/judge" --name flame-smol --heads pointwise --keep-others --no-length --no-temperature \
+  --reward-prior --task-offsets

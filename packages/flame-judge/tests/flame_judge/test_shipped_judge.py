@@ -12,7 +12,7 @@ SHIPPED = Path(flame_judge.__file__).parent / "judges" / "flame-smol" / "flame.j
 
 def test_shipped_provenance_is_reproducible_not_a_temporary_folder():
     meta = json.loads(SHIPPED.read_text())
-    assert meta["fingerprint"] == "flame-smol@431f03b73f9eb706"  # provenance edits never change it
+    assert meta["fingerprint"] == "flame-smol@55cb140bb675a239"  # provenance edits never change it
     config = meta["config"]
     assert (config["mixture"], config["encoded"], config["output_dir"]) == (
         "mix",
@@ -34,25 +34,37 @@ def test_shipped_provenance_is_reproducible_not_a_temporary_folder():
     assert pairs["extracted_by"].startswith("flame reward features --mixture mix ")
     assert {p["pairs_from"] for p in reward["provenance"]["dev_pairs"]["merged"]} == {"suites", "human"}
     assert reward["provenance"]["fitted_by"].startswith("flame reward fit ")
-    # Stage 3: the rater head, fitted with forged and generic-template rows. The classification head
-    # was refitted (label-balanced rows plus benign copies, scores per label set) keeping the pointwise
-    # head of the fit before it, whose record travels in `kept`.
+    # Stage 3: the rater head. Rater head 4 refitted the pointwise head (shrunk toward the reward head,
+    # fitted with an offset per task) and kept rater head 3's classification head, whose record travels
+    # in `kept`: label-balanced rows plus benign copies, scores per label set, itself keeping rater
+    # head 2's pointwise head (the standardization every later head shares).
     rater = meta["rater_head"]
     assert rater["config"]["pointwise"] is True
     assert rater["config"]["per_label_set"] is True
     assert ["yes", "no"] in rater["config"]["label_sets"]  # judge.classify's default labels
-    assert rater["kept"]["heads"] == ["pointwise"]
-    assert rater["heads"]["pointwise"]["kept_from"] == rater["kept"]["from"]["fingerprint"]
-    classification = rater["provenance"]["train_rows"]
+    assert rater["kept"]["heads"] == ["classification"]
+    assert rater["heads"]["classification"]["kept_from"] == rater["kept"]["from"]["fingerprint"]
+    pointwise = rater["heads"]["pointwise"]
+    assert pointwise["task_offsets"] is True
+    assert pointwise["prior"]["reward_head_of"] == rater["kept"]["from"]["fingerprint"]  # the judge it was fitted on
+    assert pointwise["prior"]["weight"] > 0
+    points = rater["provenance"]["train_rows"]
+    assert points["task_types"] == ["pointwise"]
+    assert {p["per_task"] for p in rater["provenance"]["dev_rows"]["merged"]} == {48, 16}
+    three = rater["kept"]["from"]
+    classification = three["provenance"]["train_rows"]
     assert classification["task_types"] == ["classification"]
     assert (classification["balance_labels"], classification["benign"]) == (True, 0.25)
-    earlier = {tuple(p["task_types"]): p for p in rater["kept"]["from"]["provenance"]["train_rows"]["merged"]}
+    assert three["kept"]["heads"] == ["pointwise"]
+    earlier = {tuple(p["task_types"]): p for p in three["kept"]["from"]["provenance"]["train_rows"]["merged"]}
     assert set(earlier) == {("pointwise",), ("classification",)}
-    parts = [classification, *earlier.values()]
+    parts = [points, classification, *earlier.values()]
     assert all((p["forged"], p["generic"]) == (0.25, 0.3) for p in parts)
     assert all(p["extracted_by"].startswith("flame rater features --mixture mix ") for p in parts)
-    assert rater["provenance"]["fitted_by"].startswith("flame rater fit ")
-    assert "--keep-others" in rater["provenance"]["fitted_by"]
+    for fit in (rater, three):
+        assert fit["provenance"]["fitted_by"].startswith("flame rater fit ")
+        assert "--keep-others" in fit["provenance"]["fitted_by"]
+    assert "--reward-prior --task-offsets" in rater["provenance"]["fitted_by"]
 
     # Only fields that say where something *was* may still name the training machine's folders.
     def paths(node: object, key: str = "") -> list[tuple[str, str]]:
