@@ -13,10 +13,10 @@
 #     No temperatures: fitted on dev they did not hold up on test (MODEL_CARD.md). Last, the pointwise
 #     head refitted (rater head 4), keeping that classification head: its weights shrunk toward the
 #     reward head's direction and fitted with a score offset per task, chosen on a larger dev read.
-#     A rerun reproduces the recipe, not the bytes: the shipped rater head 2 (pointwise head and
-#     standardization) was read from the collection as first built (95,223 train rows), rater head 3's
-#     classification rows from the 2026-12-02 rebuild (95,256), and the last fit was run with the
-#     shipped judge as --judge; rater head 4 (pointwise) was read from the rebuild and fitted with the
+#     A rerun reproduces the recipe, not the bytes: the standardization every shipped head reads
+#     (rater head 2's) was read from the collection as first built (95,223 train rows), rater head 3's
+#     classification rows from the 2026-12-02 rebuild (95,256), and its fit was run with the judge
+#     then shipped as --judge; rater head 4 (pointwise) was read from the rebuild and fitted with the
 #     judge shipping rater head 3 as --judge. To refit only the pointwise head of the shipped judge,
 #     run the pointwise feature reads and the last fit with --judge packages/flame-judge/src/flame_judge/judges/flame-smol.
 #
