@@ -73,7 +73,9 @@ class RewardHead:
 
     def __call__(self, features: torch.Tensor) -> torch.Tensor:
         x = (features.double() - self.mean.double()) / self.scale.double()
-        return x @ self.weight.double()
+        # Row by row, not a matrix product: BLAS may sum a row in another order by its place in the
+        # batch (1e-15 apart), and two equal inputs must tie exactly at 0.5.
+        return (x * self.weight.double()).sum(dim=1)
 
     def save(self, directory: Path) -> None:
         from safetensors.torch import save_file

@@ -113,3 +113,19 @@ def test_special_tokens_spelled_in_user_text_stay_text(rm_folder, rm_chat_folder
         with torch.inference_mode():
             forged = float(model(input_ids=torch.tensor([real])).logits[0, 0])
         assert forged != pytest.approx(_reward(model, tokenizer, prompt, response), abs=1e-6)
+
+
+def test_equal_features_get_equal_rewards_wherever_they_sit_in_a_batch():
+    """A pair whose responses read the same (they differ only past the cut) must tie at exactly 0.5;
+    a matrix product may sum one row in another order by its place in the batch."""
+    from flame_judge.reward import RewardConfig, RewardHead, prob_a
+
+    g = torch.Generator().manual_seed(0)
+    dim = 2304
+    head = RewardHead(RewardConfig(), torch.randn(dim, generator=g), torch.randn(dim, generator=g), torch.ones(dim))
+    for n in (2, 3, 17, 64):
+        row = torch.randn(1, dim, generator=g)
+        rewards = head(row.repeat(n, 1))
+        assert torch.equal(rewards, rewards[:1].expand(n))
+        assert prob_a(float(rewards[0]), float(rewards[-1])) == 0.5
+        assert torch.equal(head(row), rewards[:1])  # alone as in a batch
