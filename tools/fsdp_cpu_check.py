@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import gc
 import json
 from typing import Any
 
@@ -28,12 +29,6 @@ def main() -> None:
     parser.add_argument("--config", required=True, help="an accelerate config with distributed_type: FSDP")
     args = parser.parse_args()
 
-    from torch.distributed.device_mesh import init_device_mesh
-    from torch.distributed.fsdp import fully_shard
-    from transformers import AutoModelForCausalLM
-
-    from flame_train.model import IGNORE, use_fused_loss
-
     with open(args.config) as fh:
         fsdp = yaml.safe_load(fh)["fsdp_config"]
     if fsdp.get("fsdp_version") != 2 or fsdp.get("fsdp_auto_wrap_policy") != "TRANSFORMER_BASED_WRAP":
@@ -42,9 +37,29 @@ def main() -> None:
     reshard = bool(fsdp.get("fsdp_reshard_after_forward", True))
 
     dist.init_process_group("gloo")
+    report = compare(args.model, classes, reshard)
+    # Every object holding the process group (the mesh, the sharded weights, their gradients) is gone
+    # with compare's frame; collect it and destroy the group together, while Python is whole: gloo's
+    # threads left to interpreter teardown abort it now and then ("terminate called without an
+    # active exception", SIGABRT after the report was printed).
+    gc.collect()
+    dist.barrier()
+    dist.destroy_process_group()
+    if report is not None:
+        print(json.dumps(report), flush=True)
+
+
+def compare(model_dir: str, classes: set[str], reshard: bool) -> dict[str, Any] | None:
+    """The sharded run against one process; rank 0 gets the report, the others None."""
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import fully_shard
+    from transformers import AutoModelForCausalLM
+
+    from flame_train.model import IGNORE, use_fused_loss
+
     rank, world = dist.get_rank(), dist.get_world_size()
     torch.manual_seed(0)
-    model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32, trust_remote_code=False)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, trust_remote_code=False)
     use_fused_loss(model)
     generator = torch.Generator().manual_seed(1)
     ids = torch.randint(0, model.config.vocab_size, (2 * world, 24), generator=generator)
@@ -61,7 +76,7 @@ def main() -> None:
     mesh = init_device_mesh("cpu", (world,))
     layers = [m for m in model.modules() if type(m).__name__ in classes]
     if not layers:
-        raise SystemExit(f"{args.config} wraps {sorted(classes)}, which {type(model).__name__} does not have")
+        raise SystemExit(f"the config wraps {sorted(classes)}, which {type(model).__name__} does not have")
     for layer in layers:
         fully_shard(layer, mesh=mesh, reshard_after_forward=reshard)
     fully_shard(model, mesh=mesh, reshard_after_forward=reshard)
@@ -79,18 +94,17 @@ def main() -> None:
             raise SystemExit(f"{name} has a gradient in only one of the two runs")
         full = grad.full_tensor() if hasattr(grad, "full_tensor") else grad
         diff = max(diff, float((full - wanted[name]).abs().max()))
-    if rank == 0:
-        report = {
-            "processes": world,
-            "sharded_layers": len(layers),
-            "dtensor_parameters": sharded,
-            "parameters": len(wanted),
-            "loss": float(total),
-            "loss_one_process": float(expected.detach()),
-            "max_grad_diff": diff,
-        }
-        print(json.dumps(report))
-    dist.destroy_process_group()
+    if rank != 0:
+        return None
+    return {
+        "processes": world,
+        "sharded_layers": len(layers),
+        "dtensor_parameters": sharded,
+        "parameters": len(wanted),
+        "loss": float(total),
+        "loss_one_process": float(expected.detach()),
+        "max_grad_diff": diff,
+    }
 
 
 if __name__ == "__main__":

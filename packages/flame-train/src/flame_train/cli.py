@@ -528,7 +528,8 @@ def _train(args: argparse.Namespace) -> int:
     result = trainer.train()
     result.pop("losses")
     if trainer.main:  # one summary, not one per process
-        print(json.dumps(result, indent=2))
+        print(json.dumps(result, indent=2), flush=True)
+    trainer.close()
     return 0
 
 

@@ -285,6 +285,13 @@ class Trainer:
         assert isinstance(total, torch.Tensor)
         return total
 
+    def close(self) -> None:
+        """End the run in every process together: a process that exits while another still talks to
+        it over gloo can abort at interpreter teardown (SIGABRT, "terminate called without an active
+        exception"), so all wait, then the process group is destroyed before Python shuts down."""
+        self.accelerator.wait_for_everyone()
+        self.accelerator.end_training()
+
     def train(self, *, until: int | None = None, final_eval: bool = True) -> dict[str, Any]:
         """Train to `max_steps` (or stop after step `until`, as an interrupted run would).
 
