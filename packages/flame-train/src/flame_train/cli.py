@@ -90,6 +90,9 @@ def register_reward(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     g.add_argument("--name", required=True, help="the judge's name, the first part of its fingerprint")
     g.add_argument("--no-length", action="store_true", help="leave out the response-length feature")
     g.add_argument(
+        "--layers", type=int, nargs="+", help="fit on these of the hidden states the features read (default: all)"
+    )
+    g.add_argument(
         "--kind-weight",
         action="append",
         default=[],
@@ -455,7 +458,7 @@ def _reward_fit(args: argparse.Namespace) -> int:
     dev = merge_features([read_features(d) for d in args.dev])
     _say_read_twice("train", train.provenance)
     _say_read_twice("dev", dev.provenance)
-    head, result = fit_head(train, dev, length_feature=not args.no_length, kind_weights=weights)
+    head, result = fit_head(train, dev, length_feature=not args.no_length, kind_weights=weights, layers=args.layers)
     for l2, row in result.grid.items():
         kinds = "  ".join(f"{k} {v:.3f}" for k, v in row["dev_by_kind"].items() if k != "human")
         print(

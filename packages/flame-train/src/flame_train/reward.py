@@ -359,6 +359,7 @@ def fit_head(
     *,
     length_feature: bool = True,
     kind_weights: dict[str, float] | None = None,
+    layers: Sequence[int] | None = None,
 ) -> tuple[Any, FitResult]:
     """A RewardHead fitted on `train`, its L2 strength chosen by dev log-loss.
 
@@ -368,7 +369,8 @@ def fit_head(
     kind counts the same however many pairs it has: the head is chosen where the easy cues mislead too.
 
     `length_feature=False` leaves out the response-length feature the features were read with;
-    `kind_weights` weighs train pairs by kind (1 for kinds not named).
+    `kind_weights` weighs train pairs by kind (1 for kinds not named); `layers` fits on some of the
+    hidden states read (one read, several heads to compare).
     """
     import dataclasses
 
@@ -385,6 +387,10 @@ def fit_head(
         config = dataclasses.replace(config, length_feature=False)
         train = dataclasses.replace(train, a=train.a[:, :-1], b=train.b[:, :-1])
         dev = dataclasses.replace(dev, a=dev.a[:, :-1], b=dev.b[:, :-1])
+    if layers is not None:
+        config, keep = layer_columns(config, train.a.shape[1], layers)
+        train = dataclasses.replace(train, a=train.a[:, keep], b=train.b[:, keep])
+        dev = dataclasses.replace(dev, a=dev.a[:, keep], b=dev.b[:, keep])
     weight = _kind_weights(train.kinds, kind_weights or {})
     every = torch.cat([train.a, train.b]).double()
     mean, scale = every.mean(0), every.std(0).clamp_min(1e-6)
@@ -411,6 +417,33 @@ def fit_head(
     head = RewardHead(config, w.float(), mean.float(), scale.float())
     row = grid[str(l2)]
     return head, FitResult(l2, row["train_accuracy"], row["dev_accuracy"], loss, grid, kind_weights or None)
+
+
+def layer_columns(config: Any, width: int, layers: Sequence[int]) -> tuple[Any, torch.Tensor]:
+    """The config of a head on `layers` (some of those `config` read) and the feature columns it
+    keeps: per layer read, its answer-position and mean states, then the length feature if any."""
+    import dataclasses
+
+    import torch
+
+    missing = [layer for layer in layers if layer not in config.layers]
+    if not layers or missing or len(set(layers)) != len(layers):
+        raise ConfigError(
+            f"--layers {' '.join(map(str, layers))}: give distinct layers among those the features read "
+            f"({' '.join(map(str, config.layers))})"
+        )
+    hidden, rest = divmod(width - int(config.length_feature), 2 * len(config.layers))
+    if rest:
+        raise ConfigError(f"features of width {width} do not split into {len(config.layers)} layers x 2 states")
+    order = sorted(layers, key=config.layers.index)  # as the judge reads them
+    keep = [
+        c
+        for layer in order
+        for c in range(config.layers.index(layer) * 2 * hidden, (config.layers.index(layer) + 1) * 2 * hidden)
+    ]
+    if config.length_feature:
+        keep.append(width - 1)
+    return dataclasses.replace(config, layers=tuple(order)), torch.tensor(keep)
 
 
 def check_features_from(meta: dict[str, Any], source: Path, manifest: dict[str, Any]) -> str:

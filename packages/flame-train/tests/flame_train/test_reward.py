@@ -206,6 +206,32 @@ def test_a_head_without_the_length_feature_reads_one_feature_less(reward_judge: 
     assert 0.0 < verdict.prob_a < 1.0
 
 
+def test_a_head_on_some_of_the_layers_read_is_the_head_a_read_of_those_layers_gives(
+    reward_judge: dict, tiny_model: Path, tmp_path: Path
+):
+    work, dev = reward_judge["work"], reward_judge["dev"]
+    train, dev_features = read_features(work / "train"), read_features(work / "dev")
+    head, result = fit_head(train, dev_features, length_feature=False, layers=[2])
+    assert head.config.layers == (2,)
+    assert not head.config.length_feature
+    # The columns kept are exactly what a read of layer 2 alone gives.
+    extract(dev, tmp_path / "dev2", model=str(tiny_model), chunk=8, **{**TINY, "layers": (2,)})
+    alone = read_features(tmp_path / "dev2")
+    assert head.weight.shape[0] == alone.a.shape[1] - 1
+    with_length, _ = fit_head(train, dev_features, layers=[2])  # the length feature, last, stays
+    assert with_length.weight.shape[0] == alone.a.shape[1]
+    assert with_length.config.length_feature
+    out = write_judge(head, result, train, reward_judge["judge"], tmp_path / "judge", name="layer2")
+    specs = {name: spec for name, (spec, _) in registered().items()}
+    with Judge.load(out, device="cpu", cache=False) as judge:
+        probs = judge.pair_probs([(specs[p.task], p.fields) for p in dev])
+    want = torch.sigmoid(head(alone.a[:, :-1]) - head(alone.b[:, :-1]))
+    assert [p[0] for p in probs] == pytest.approx(want.tolist(), abs=1e-4)
+    for wrong in ([3], [2, 2], []):
+        with pytest.raises(ConfigError, match="distinct layers among those the features read"):
+            fit_head(train, dev_features, layers=wrong)
+
+
 def test_a_declared_head_that_is_missing_is_a_load_error(reward_judge: dict, tmp_path: Path):
     import shutil
 
