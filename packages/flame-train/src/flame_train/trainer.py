@@ -286,9 +286,8 @@ class Trainer:
         return total
 
     def close(self) -> None:
-        """End the run in every process together: a process that exits while another still talks to
-        it over gloo can abort at interpreter teardown (SIGABRT, "terminate called without an active
-        exception"), so all wait, then the process group is destroyed before Python shuts down."""
+        """Meet every process, then end accelerate's run (trackers, the process group) while Python is
+        whole rather than at interpreter teardown."""
         self.accelerator.wait_for_everyone()
         self.accelerator.end_training()
 
