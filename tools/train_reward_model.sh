@@ -17,11 +17,13 @@ set -euo pipefail
 MIX=${MIX:-mix}
 OUT=${OUT:-runs/reward-model}
 FLAME=${FLAME:-uv run flame}
+# BASE: the model it starts from; the default judge (flame-smol) trains over its stage-1 adapter.
 SETTINGS=(
-  --set top_layers=6 --set lora_r=16 --set lora_alpha=32 --set lr=3e-4 --set warmup_steps=20
-  --set batch_pairs=8 --set epochs="${EPOCHS:-1}" --set max_steps="${MAX_STEPS:-0}" --set max_input_tokens=384
-  --set per_task=100 --set neighbour=400 --set distractor=400 --set safety_repeat=1 --set generic_share=0.3
-  --set dev_per_suite=8 --set eval_every="${EVAL_EVERY:-100}" --set checkpoint_minutes=5 --set threads="${THREADS:-1}"
+  --set base_model="${BASE:-flame-smol}" --set top_layers=6 --set lora_r=16 --set lora_alpha=32 --set lr=2e-4
+  --set warmup_steps=20 --set batch_pairs=8 --set epochs="${EPOCHS:-1}" --set max_steps="${MAX_STEPS:-0}"
+  --set max_input_tokens=384 --set per_task=300 --set neighbour=400 --set distractor=400 --set safety_repeat=1
+  --set generic_share=0.3 --set dev_per_suite=8 --set eval_every="${EVAL_EVERY:-200}" --set checkpoint_minutes=5
+  --set threads="${THREADS:-2}"
 )
 [ -f "$MIX/mixture.json" ] || $FLAME data build --out "$MIX" --on-error skip
 if [ "${1:-train}" = export ]; then
@@ -48,4 +50,4 @@ PY
   exit 0
 fi
 mkdir -p "$OUT"
-OMP_NUM_THREADS=${THREADS:-1} exec nice -n 19 $FLAME reward train --mixture "$MIX" --out "$OUT" "${SETTINGS[@]}" >>"$OUT/train.log" 2>&1
+OMP_NUM_THREADS=${THREADS:-2} exec nice -n 19 $FLAME reward train --mixture "$MIX" --out "$OUT" "${SETTINGS[@]}" >>"$OUT/train.log" 2>&1

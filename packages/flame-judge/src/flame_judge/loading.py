@@ -340,8 +340,14 @@ class Resolved:
         return self.kind or model_kind(self.directory)
 
 
-def _pairwise_judge(path: Path, meta: dict[str, Any], chain: tuple[Path, ...]) -> Resolved | None:
-    """The reward model a judge folder names in flame.json `pairwise_judge` (a folder inside it), resolved."""
+def _pairwise_judge(
+    path: Path, meta: dict[str, Any], chain: tuple[Path, ...], own: tuple[Path, tuple[Path, ...]]
+) -> Resolved | None:
+    """The reward model a judge folder names in flame.json `pairwise_judge` (a folder inside it), resolved.
+
+    `own` is the judge's weights and adapters: a reward LoRA whose base is the judge folder itself
+    ("base": "..", trained over the judge) is merged over exactly those, not over the judge's parts again.
+    """
     sub = meta.get("pairwise_judge")
     if sub is None:
         return None
@@ -350,6 +356,16 @@ def _pairwise_judge(path: Path, meta: dict[str, Any], chain: tuple[Path, ...]) -
         raise ModelNotFoundError(
             f"{path / _META}: pairwise_judge = {sub!r} must name a reward-model folder inside {path}"
         )
+    sub_meta = read_meta(inside)
+    base = sub_meta.get("base")
+    if sub_meta.get("format") == "lora" and isinstance(base, str) and (inside / base).resolve() == path.resolve():
+        if sub_meta.get("kind") != "reward":
+            raise UnsupportedModelError(
+                f'{path / _META}: pairwise_judge {sub!r} is a LoRA over this judge without "kind": "reward"'
+            )
+        if not (inside / "adapter_model.safetensors").is_file():
+            raise ModelNotFoundError(f"{inside} is a LoRA checkpoint without adapter_model.safetensors")
+        return Resolved(_name(sub_meta, inside), own[0], (*own[1], inside), kind="reward")
     found = _resolve(str(inside), inside, chain)
     if found.model_kind != "reward":
         raise UnsupportedModelError(
@@ -459,7 +475,7 @@ def _resolve(text: str, path: Path | None, chain: tuple[Path, ...]) -> Resolved:
             (*below.adapters, real),
             declared_reward(path, meta),
             kind="reward" if kind == "reward" else None,
-            pairwise=_pairwise_judge(path, meta, (*chain, real)),
+            pairwise=_pairwise_judge(path, meta, (*chain, real), (below.directory, (*below.adapters, real))),
         )
     if path.is_dir():
         if not (path / "config.json").is_file():
@@ -471,7 +487,7 @@ def _resolve(text: str, path: Path | None, chain: tuple[Path, ...]) -> Resolved:
             _name(meta, real),
             real,
             reward=declared_reward(path, meta),
-            pairwise=_pairwise_judge(path, meta, (*chain, real)),
+            pairwise=_pairwise_judge(path, meta, (*chain, real), (real, ())),
         )
     if _HUB_ID.fullmatch(text) and not path.exists():
         return _resolve(str(hub_snapshot(text)), None, chain)

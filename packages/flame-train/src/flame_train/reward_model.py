@@ -69,7 +69,7 @@ class RewardModelConfig:
 
     mixture: str
     output_dir: str
-    base_model: str = "smollm2-135m-instruct"  # a flame model spec (name or local HF folder)
+    base_model: str = "smollm2-135m-instruct"  # a flame model spec; a LoRA judge trains over its whole chain
     max_input_tokens: int = 384  # per response, as the judge renders it
     top_layers: int = 4  # trainable (LoRA) layers at the top; the rest are frozen and cached
     lora_r: int = 16
@@ -128,9 +128,11 @@ def load_reward_model(config: RewardModelConfig) -> tuple[Any, Any]:
     from transformers.utils import logging as hf_logging
 
     from flame_judge.loading import remote_code_allowed, resolve
+    from flame_judge.lora import merge_lora
 
     hf_logging.disable_progress_bar()
-    directory = resolve(config.base_model).directory
+    found = resolve(config.base_model)  # a flame LoRA judge: its base plus every adapter of its chain
+    directory = found.directory
     trust = remote_code_allowed(directory)  # False unless FLAME_TRUST_REMOTE_CODE=1; refuses a folder's own code
     tokenizer = AutoTokenizer.from_pretrained(str(directory), trust_remote_code=trust)
     hf_logging.set_verbosity_error()  # "score.weight newly initialized" is the point here
@@ -138,6 +140,8 @@ def load_reward_model(config: RewardModelConfig) -> tuple[Any, Any]:
         str(directory), num_labels=1, dtype=torch.float32, trust_remote_code=trust
     )
     hf_logging.set_verbosity_warning()
+    for adapter in found.adapters:  # train on top of the judge's own weights, not its bare base
+        merge_lora(model, adapter)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     model.config.pad_token_id = pad  # last-token pooling (HF and vLLM) looks for the last non-pad token
     n = int(model.config.num_hidden_layers)
@@ -623,11 +627,14 @@ def export_reward_model(run: str | Path, out: str | Path, *, name: str, adapter:
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     if adapter:
-        from flame_judge.loading import base_reference
+        from flame_judge.loading import base_reference, resolve
 
         model.save_pretrained(tmp, safe_serialization=True)
         (tmp / "README.md").unlink(missing_ok=True)  # peft's empty model card template
-        head = {"format": "lora", "kind": "reward", "base": base_reference(config.base_model, out)}
+        over = resolve(config.base_model).adapter
+        # Written inside the judge it was trained over (its `pairwise_judge`): ".." keeps the two together.
+        base = ".." if over is not None and out.resolve().parent == over else base_reference(config.base_model, out)
+        head = {"format": "lora", "kind": "reward", "base": base}
     else:
         model.merge_and_unload().save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -241,3 +242,53 @@ def test_a_reward_lora_merges_into_the_plain_folder_vllm_reads(
     x = torch.tensor([[1, 5, 9, 200, 31, 7]])
     with torch.no_grad():
         torch.testing.assert_close(got(input_ids=x).logits, want(input_ids=x).logits, rtol=1e-5, atol=1e-5)
+
+
+def test_a_reward_model_trained_over_a_lora_judge_starts_from_the_judges_weights(
+    tiny_model: Path, tiny_mixture: Path, tmp_path: Path
+) -> None:
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from flame_judge.loading import base_reference
+
+    torch.manual_seed(0)
+    causal = AutoModelForCausalLM.from_pretrained(str(tiny_model))
+    lora = get_peft_model(causal, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "down_proj"]))
+    for name, p in lora.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(p, std=0.5)  # a delta large enough to see
+    folder = tmp_path / "judge"
+    lora.save_pretrained(str(folder))
+    (folder / "flame.json").write_text(
+        json.dumps({"format": "lora", "name": "tiny-judge", "base": base_reference(str(tiny_model), folder)})
+    )
+    merged: Any = lora.merge_and_unload()  # peft types it loosely
+    merged.eval()
+    plain = AutoModelForCausalLM.from_pretrained(str(tiny_model)).eval()
+    model, _ = load_reward_model(_config(tiny_model, tiny_mixture, tmp_path / "run", base_model=str(folder)))
+    x = torch.tensor([[1, 5, 9, 200, 31, 7]])
+    with torch.no_grad():
+        got = model.get_base_model().model(input_ids=x).last_hidden_state
+        want = merged.model(input_ids=x).last_hidden_state
+        bare = plain.model(input_ids=x).last_hidden_state
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(got, bare, atol=1e-3)  # the judge's adapter is in, not only its base
+
+    # Shipped inside the judge it was trained over ("base": ".."), it judges the judge's pairs.
+    from flame_judge import Judge
+
+    RewardTrainer(
+        _config(tiny_model, tiny_mixture, tmp_path / "rm", base_model=str(folder)), log=lambda s: None
+    ).train()
+    merged_rm = export_reward_model(tmp_path / "rm", tmp_path / "rm-merged", name="tiny-rm")
+    inside = export_reward_model(tmp_path / "rm", folder / "reward", name="tiny-rm", adapter=True)
+    assert json.loads((inside / "flame.json").read_text())["base"] == ".."
+    meta = json.loads((folder / "flame.json").read_text())
+    (folder / "flame.json").write_text(json.dumps({**meta, "pairwise_judge": "reward"}))
+    pairs = [("Name a prime number.", "7 is prime.", "Eight."), ("Say hi.", "Hi!", "No.")]
+    judge, alone = Judge.load(folder, cache=False), Judge.load(merged_rm, cache=False)
+    want_p = [alone.pairwise(p, a, b).prob_a for p, a, b in pairs]
+    assert [judge.pairwise(p, a, b).prob_a for p, a, b in pairs] == pytest.approx(want_p, abs=1e-5)
+    by_itself = Judge.load(inside, cache=False)  # the folder alone: the judge's weights, then the reward LoRA
+    assert [by_itself.pairwise(p, a, b).prob_a for p, a, b in pairs] == pytest.approx(want_p, abs=1e-5)
