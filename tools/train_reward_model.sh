@@ -32,20 +32,27 @@ if [ "${1:-train}" = export ]; then
 fi
 if [ "${1:-train}" = ship ]; then
   JUDGE=packages/flame-judge/src/flame_judge/judges/flame-smol
-  rm -rf "$JUDGE/reward"
-  $FLAME reward export "$OUT" --out "$JUDGE/reward" --name flame-smol-rm --adapter
-  rm -f "$JUDGE/reward_head.safetensors"  # the previous pairwise head (git history keeps it)
-  uv run python - "$JUDGE/flame.json" <<'PY'
-import json, sys
-path = sys.argv[1]
-meta = json.load(open(path))
-meta.pop("reward_head", None)
-meta["pairwise_judge"] = "reward"
-open(path, "w").write(json.dumps(meta, indent=2) + "\n")
+  # Export beside the judge first: it stays whole (and loadable) until the export has succeeded.
+  rm -rf "$JUDGE/reward.new"
+  $FLAME reward export "$OUT" --out "$JUDGE/reward.new" --name flame-smol-rm --adapter
+  uv run python - "$JUDGE" <<'PY'
+import json, shutil, sys
 from pathlib import Path
 from flame_judge.loading import fingerprint_of
-meta["fingerprint"] = fingerprint_of(meta["name"], Path(path).parent)  # the reward part is chained in
-open(path, "w").write(json.dumps(meta, indent=2) + "\n")
+judge = Path(sys.argv[1])
+def rewrite(folder: Path, drop: tuple[str, ...] = (), **changes) -> dict:
+    meta = {k: v for k, v in json.loads((folder / "flame.json").read_text()).items() if k not in drop} | changes
+    (folder / "flame.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return meta
+shutil.rmtree(judge / "reward", ignore_errors=True)
+(judge / "reward.new").rename(judge / "reward")
+(judge / "reward_head.safetensors").unlink(missing_ok=True)  # the previous pairwise head (git history keeps it)
+meta = rewrite(judge, drop=("reward_head",), pairwise_judge="reward")
+# Both fingerprints cover the judge's weights, which just lost the head: recompute them, reward part first.
+reward = json.loads((judge / "reward" / "flame.json").read_text())
+rewrite(judge / "reward", fingerprint=fingerprint_of(reward["name"], judge / "reward"))
+meta = rewrite(judge, fingerprint=fingerprint_of(meta["name"], judge))
+print(f"shipped {meta['fingerprint']}: update the pin in test_shipped_judge.py, README's verdict and MODEL_CARD.md")
 PY
   exit 0
 fi

@@ -17,6 +17,7 @@ import contextlib
 import csv
 import json
 import math
+import os
 import random
 import shutil
 import signal
@@ -118,6 +119,30 @@ class RewardModelConfig:
 
 
 # -- the model and its split forward ---------------------------------------------------------------
+
+
+def check_base(run: Path, base_model: str, *, record: bool) -> None:
+    """A run's checkpoint and cached lower states hold one base's states: refuse them over another.
+
+    `base.json` records the hidden-states digest of the base (with every adapter of its chain) the run
+    started over; a base retrained since (same name, other weights) is a CheckpointError, not a silent
+    mix of two models. `record` writes it for a run that has none yet.
+    """
+    from flame_judge.loading import hidden_states_digest, resolve
+
+    found = resolve(base_model)
+    digest = hidden_states_digest(found.directory, found.adapters)
+    path = run / "base.json"
+    if path.is_file():
+        old = json.loads(path.read_text()).get("hidden_states")
+        if old != digest:
+            raise CheckpointError(
+                f"{run} was trained over {base_model} with hidden states {old}, but {base_model} now gives "
+                f"{digest} (retrained?); its checkpoint and cached states belong to the other weights: "
+                "train into a new output folder"
+            )
+    elif record:
+        path.write_text(json.dumps({"base_model": base_model, "hidden_states": digest}, indent=2) + "\n")
 
 
 def load_reward_model(config: RewardModelConfig) -> tuple[Any, Any]:
@@ -304,6 +329,7 @@ class RewardTrainer:
         torch.manual_seed(config.seed)
         self.out.mkdir(parents=True, exist_ok=True)
         self._check_config()
+        check_base(self.out, config.base_model, record=True)
         if (self.out / "pairs.jsonl").is_file():
             self.pool = read_pool(self.out)
         else:
@@ -619,6 +645,7 @@ def export_reward_model(run: str | Path, out: str | Path, *, name: str, adapter:
     if out.exists():
         raise CheckpointError(f"{out} already exists; remove it or choose another --out")
     state = json.loads((folder / "state.json").read_text())
+    check_base(run, config.base_model, record=False)
     model, tokenizer = load_reward_model(config)
     named = dict(model.named_parameters())
     with torch.no_grad():
@@ -632,8 +659,12 @@ def export_reward_model(run: str | Path, out: str | Path, *, name: str, adapter:
         model.save_pretrained(tmp, safe_serialization=True)
         (tmp / "README.md").unlink(missing_ok=True)  # peft's empty model card template
         over = resolve(config.base_model).adapter
-        # Written inside the judge it was trained over (its `pairwise_judge`): ".." keeps the two together.
-        base = ".." if over is not None and out.resolve().parent == over else base_reference(config.base_model, out)
+        # Written inside the judge it was trained over (its `pairwise_judge`): a relative base ("..")
+        # keeps the two together wherever the judge is installed.
+        if over is not None and over in out.resolve().parents:
+            base = os.path.relpath(over, out.resolve())
+        else:
+            base = base_reference(config.base_model, out)
         head = {"format": "lora", "kind": "reward", "base": base}
     else:
         model.merge_and_unload().save_pretrained(tmp, safe_serialization=True)

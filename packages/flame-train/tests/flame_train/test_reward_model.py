@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -292,3 +293,37 @@ def test_a_reward_model_trained_over_a_lora_judge_starts_from_the_judges_weights
     assert [judge.pairwise(p, a, b).prob_a for p, a, b in pairs] == pytest.approx(want_p, abs=1e-5)
     by_itself = Judge.load(inside, cache=False)  # the folder alone: the judge's weights, then the reward LoRA
     assert [by_itself.pairwise(p, a, b).prob_a for p, a, b in pairs] == pytest.approx(want_p, abs=1e-5)
+
+    # Deeper inside the judge, the base is the relative path back to it, and the judge loads it as well.
+    deeper = export_reward_model(tmp_path / "rm", folder / "parts" / "rm", name="tiny-rm", adapter=True)
+    assert json.loads((deeper / "flame.json").read_text())["base"] == os.path.join("..", "..")
+    (folder / "flame.json").write_text(json.dumps({**meta, "pairwise_judge": "parts/rm"}))
+    nested = Judge.load(folder, cache=False)
+    assert [nested.pairwise(p, a, b).prob_a for p, a, b in pairs] == pytest.approx(want_p, abs=1e-5)
+
+
+def test_a_run_over_a_judge_retrained_since_is_refused(tiny_model: Path, tiny_mixture: Path, tmp_path: Path) -> None:
+    from peft import LoraConfig, get_peft_model
+    from safetensors.torch import load_file, save_file
+    from transformers import AutoModelForCausalLM
+
+    from flame_judge.loading import base_reference
+
+    causal = AutoModelForCausalLM.from_pretrained(str(tiny_model))
+    lora = get_peft_model(causal, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj"]))
+    folder = tmp_path / "judge"
+    lora.save_pretrained(str(folder))
+    (folder / "flame.json").write_text(
+        json.dumps({"format": "lora", "name": "tiny-judge", "base": base_reference(str(tiny_model), folder)})
+    )
+    config = _config(tiny_model, tiny_mixture, tmp_path / "rm", base_model=str(folder), max_steps=1)
+    RewardTrainer(config, log=lambda s: None).train()
+    weights = folder / "adapter_model.safetensors"
+    save_file({k: v + 0.1 for k, v in load_file(str(weights)).items()}, str(weights))  # the judge retrained
+
+    # The checkpoint and the cached lower states are the old judge's: neither resumed nor exported over the new.
+    with pytest.raises(CheckpointError, match="retrained"):
+        RewardTrainer(config, log=lambda s: None)
+    with pytest.raises(CheckpointError, match="retrained"):
+        export_reward_model(tmp_path / "rm", tmp_path / "out", name="tiny-rm", adapter=True)
+    assert not (tmp_path / "out").exists()
