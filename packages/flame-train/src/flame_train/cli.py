@@ -117,6 +117,12 @@ def register_reward(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     e.add_argument(
         "--adapter", action="store_true", help="write a compact LoRA checkpoint over the base instead of merged weights"
     )
+    e.add_argument(
+        "--dtype",
+        choices=("float32", "float16", "bfloat16"),
+        default="float32",
+        help="the adapter's stored precision (--adapter only; float16 halves its size)",
+    )
     e.set_defaults(handler=_reward_export)
 
 
@@ -511,7 +517,7 @@ def _reward_train(args: argparse.Namespace) -> int:
 def _reward_export(args: argparse.Namespace) -> int:
     from flame_train.reward_model import export_reward_model
 
-    out = export_reward_model(args.run, args.out, name=args.name, adapter=args.adapter)
+    out = export_reward_model(args.run, args.out, name=args.name, adapter=args.adapter, dtype=args.dtype)
     print(json.dumps({"judge": str(out), "fingerprint": json.loads((out / "flame.json").read_text())["fingerprint"]}))
     return 0
 

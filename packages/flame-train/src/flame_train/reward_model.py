@@ -88,6 +88,8 @@ class RewardModelConfig:
     log_every: int = 10
     dev_per_suite: int = 24  # dev robustness pairs per suite; in_distribution gets 4x
     threads: int = 0  # torch threads (0: torch's default)
+    device: str = "auto"  # auto: cuda when one is visible, else cpu; a run may resume on another device
+    encode_workers: int = 0  # processes that render and tokenize the whole pool once up front (0: as needed)
     seed: int = 0
     per_task: int = 300
     neighbour: int = 600
@@ -310,6 +312,55 @@ class LowerCache:
 # -- training --------------------------------------------------------------------------------------
 
 
+def resolve_device(name: str) -> torch.device:
+    """`auto`: the first CUDA device when one is visible, else the CPU; a named one must exist."""
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as exc:
+        raise ConfigError(f"device = {name!r} is not a device torch knows ({exc}); use auto, cpu or cuda") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device = {name!r} but torch sees no CUDA device here; use auto or cpu")
+    return device
+
+
+_WORKER_ENCODER: ResponseEncoder | None = None
+
+
+def _start_encoder(base_model: str, max_input_tokens: int) -> None:
+    global _WORKER_ENCODER
+    _WORKER_ENCODER = ResponseEncoder(base_model, max_input_tokens)
+
+
+def _encode_chunk(chunk: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, tuple[list[int], list[int]]]]:
+    assert _WORKER_ENCODER is not None
+    return [(i, _WORKER_ENCODER.pool_pair(PoolPair.from_json(row))) for i, row in chunk]
+
+
+def encode_pool(
+    pool: Sequence[PoolPair], base_model: str, max_input_tokens: int, workers: int
+) -> dict[int, tuple[list[int], list[int]]]:
+    """Token ids of every pool pair, rendered in `workers` processes: rendering is ~5 ms a pair on one
+    core, which would leave a GPU waiting for most of each step. Same ids as `ResponseEncoder`."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    rows = [(i, p.to_json()) for i, p in enumerate(pool)]
+    chunks = [rows[k : k + 256] for k in range(0, len(rows), 256)]
+    out: dict[int, tuple[list[int], list[int]]] = {}
+    # spawn, not fork: the parent may hold CUDA state and torch threads that a fork would copy broken
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_encoder, initargs=(base_model, max_input_tokens)
+    ) as ex:
+        for part in ex.map(_encode_chunk, chunks):
+            out.update(part)
+    return out
+
+
 def _sigmoid(x: float) -> float:
     return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
 
@@ -324,6 +375,7 @@ class RewardTrainer:
         self.config = config
         self.out = Path(config.output_dir)
         self.log = log or (lambda s: print(s, file=sys.stderr, flush=True))
+        self.device = resolve_device(config.device)
         if config.threads:
             torch.set_num_threads(config.threads)
         torch.manual_seed(config.seed)
@@ -339,8 +391,12 @@ class RewardTrainer:
             self.pool = build_pool(train_rows, config.pool)
         self.pool_digest = write_pool(self.pool, self.out)
         self.model, self.tokenizer = load_reward_model(config)
+        self.model.to(self.device)
         self.split = SplitForward(self.model, config.top_layers)
         self.encoder = ResponseEncoder(config.base_model, config.max_input_tokens)
+        self.ids: dict[int, tuple[list[int], list[int]]] = {}
+        if config.encode_workers:
+            self.ids = encode_pool(self.pool, config.base_model, config.max_input_tokens, config.encode_workers)
         self.cache = LowerCache(self.out / "lower-cache") if config.cache_lower else None
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=config.weight_decay)
@@ -372,6 +428,8 @@ class RewardTrainer:
                 "eval_every",
                 "threads",
                 "bf16",
+                "device",
+                "encode_workers",
             }
             diff = sorted(k for k in mine if k not in free and old.get(k) != mine[k])
             if diff:
@@ -413,8 +471,8 @@ class RewardTrainer:
         pad = int(self.model.config.pad_token_id or 0)
         x, mask = pad_right(list(ids), pad)
         with self._autocast():
-            h = self.split.lower(x, mask)
-        a, b = h[0, : len(ids[0])].to(torch.bfloat16), h[1, : len(ids[1])].to(torch.bfloat16)
+            h = self.split.lower(x.to(self.device), mask.to(self.device))
+        a, b = h[0, : len(ids[0])].to(torch.bfloat16).cpu(), h[1, : len(ids[1])].to(torch.bfloat16).cpu()
         if self.cache is not None:
             self.cache.put(key, a, b, ids)
         return a, b
@@ -422,12 +480,13 @@ class RewardTrainer:
     def _autocast(self) -> Any:
         import torch
 
-        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.config.bf16)
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.bf16)
 
     def rewards(self, states: Sequence[torch.Tensor]) -> torch.Tensor:
         import torch
 
         hidden, mask = pad_states(states)
+        hidden, mask = hidden.to(self.device), mask.to(self.device)
         with self._autocast():
             return self.split.top(hidden.float() if not self.config.bf16 else hidden, mask).float().to(torch.float32)
 
@@ -439,7 +498,7 @@ class RewardTrainer:
         idx = self.batch_indices(self.step)
         states = []
         for i in idx:
-            a, b = self._lower_pair(f"{i:06d}", lambda i=i: self.encoder.pool_pair(self.pool[i]))
+            a, b = self._lower_pair(f"{i:06d}", lambda i=i: self.ids.get(i) or self.encoder.pool_pair(self.pool[i]))
             self.tokens_seen += a.shape[0] + b.shape[0]
             states.append((a, b))
         self.model.train()
@@ -507,7 +566,7 @@ class RewardTrainer:
         tmp = self.out / f".{CHECKPOINT}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
-        trainable = {n: p.detach().contiguous() for n, p in self.model.named_parameters() if p.requires_grad}
+        trainable = {n: p.detach().cpu().contiguous() for n, p in self.model.named_parameters() if p.requires_grad}
         save_file(trainable, str(tmp / "trainable.safetensors"))
         torch.save(
             {"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict()}, tmp / "optim.pt"
@@ -536,7 +595,7 @@ class RewardTrainer:
         try:
             state = json.loads((folder / "state.json").read_text())
             weights = load_file(str(folder / "trainable.safetensors"))
-            optim = torch.load(folder / "optim.pt", weights_only=True)
+            optim = torch.load(folder / "optim.pt", weights_only=True, map_location="cpu")  # may come from a GPU
         except (OSError, ValueError, RuntimeError) as exc:
             raise CheckpointError(f"{folder} is not a complete reward-model checkpoint ({exc})") from None
         if state["pool"] != self.pool_digest:
@@ -622,13 +681,16 @@ class RewardTrainer:
 # -- export ----------------------------------------------------------------------------------------
 
 
-def export_reward_model(run: str | Path, out: str | Path, *, name: str, adapter: bool = False) -> Path:
+def export_reward_model(
+    run: str | Path, out: str | Path, *, name: str, adapter: bool = False, dtype: str = "float32"
+) -> Path:
     """A reward-model folder from a run's latest checkpoint.
 
     By default a plain `*ForSequenceClassification` folder (LoRA merged), loadable by
     `AutoModelForSequenceClassification.from_pretrained` and vLLM's pooling runner. With `adapter=True`
     a compact LoRA checkpoint (peft's format: the top layers' LoRA and the score head, a few MB) over
-    the run's base, which flame loads (`Judge.load`) and merges for vLLM. Either way its flame.json
+    the run's base, which flame loads (`Judge.load`) and merges for vLLM; `dtype` float16 or bfloat16
+    stores that adapter at half the size (a LoRA on every layer fits a 16 MB transfer). Either way its flame.json
     says how flame renders a response for it (the reward view, at `max_input_tokens`).
     """
     import torch
@@ -644,6 +706,10 @@ def export_reward_model(run: str | Path, out: str | Path, *, name: str, adapter:
         raise CheckpointError(f"{folder} has no weights yet; train first")
     if out.exists():
         raise CheckpointError(f"{out} already exists; remove it or choose another --out")
+    if dtype not in ("float32", "float16", "bfloat16"):
+        raise ConfigError(f"dtype = {dtype!r}: use float32, float16 or bfloat16")
+    if dtype != "float32" and not adapter:
+        raise ConfigError("a half-precision export is for the adapter (--adapter); merged folders stay float32")
     state = json.loads((folder / "state.json").read_text())
     check_base(run, config.base_model, record=False)
     model, tokenizer = load_reward_model(config)
@@ -658,6 +724,12 @@ def export_reward_model(run: str | Path, out: str | Path, *, name: str, adapter:
 
         model.save_pretrained(tmp, safe_serialization=True)
         (tmp / "README.md").unlink(missing_ok=True)  # peft's empty model card template
+        if dtype != "float32":
+            from safetensors.torch import save_file
+
+            weights = tmp / "adapter_model.safetensors"
+            small = {k: v.to(getattr(torch, dtype)).contiguous() for k, v in load_file(str(weights)).items()}
+            save_file(small, str(weights), metadata={"format": "pt"})
         over = resolve(config.base_model).adapter
         # Written inside the judge it was trained over (its `pairwise_judge`): a relative base ("..")
         # keeps the two together wherever the judge is installed.

@@ -158,6 +158,10 @@ def test_adapter_export_is_compact_and_judges_like_the_merged_one(
     want = [plain.pairwise(p, a, b).prob_a for p, a, b in pairs]
     got = [compact.pairwise(p, a, b).prob_a for p, a, b in pairs]
     assert got == pytest.approx(want, abs=1e-5)
+    half = export_reward_model(tmp_path / "run", tmp_path / "half", name="tiny-rm", adapter=True, dtype="float16")
+    assert _sizes(half) < _sizes(small)
+    halved = [Judge.load(half, cache=False).pairwise(p, a, b).prob_a for p, a, b in pairs]
+    assert halved == pytest.approx(want, abs=2e-3)  # fp16 rounding of the LoRA and score weights
     assert len(set(want)) == 2
     assert all(0 < p < 1 for p in want)
     # The judge renders a response exactly as training did (flame's reward view, not a chat turn).
@@ -327,3 +331,52 @@ def test_a_run_over_a_judge_retrained_since_is_refused(tiny_model: Path, tiny_mi
     with pytest.raises(CheckpointError, match="retrained"):
         export_reward_model(tmp_path / "rm", tmp_path / "out", name="tiny-rm", adapter=True)
     assert not (tmp_path / "out").exists()
+
+
+def test_pool_encoded_up_front_in_processes_matches_the_lazy_encoder(
+    tiny_model: Path, tiny_mixture: Path, tmp_path: Path
+) -> None:
+    from flame_train.reward_model import encode_pool
+
+    trainer = RewardTrainer(_config(tiny_model, tiny_mixture, tmp_path / "run"), log=lambda s: None)
+    ids = encode_pool(trainer.pool, str(tiny_model), 256, workers=2)
+    assert sorted(ids) == list(range(len(trainer.pool)))
+    for i, entry in enumerate(trainer.pool):
+        assert ids[i] == trainer.encoder.pool_pair(entry)
+
+
+def test_every_layer_trainable_without_a_cache_resumes_under_other_workers(
+    tiny_model: Path, tiny_mixture: Path, tmp_path: Path
+) -> None:
+    """The GPU recipe (tools/gpu/reward_model.sh): LoRA on every layer, nothing cached, the pool encoded
+    up front; here on the CPU, resumed with the pool encoded lazily, to the same weights."""
+    layers = int(json.loads((tiny_model / "config.json").read_text())["num_hidden_layers"])
+    gpu_like = {"top_layers": layers, "cache_lower": False, "device": "cpu"}
+    straight = RewardTrainer(_config(tiny_model, tiny_mixture, tmp_path / "a", **gpu_like), log=lambda s: None)
+    straight.train()
+    assert not (tmp_path / "a" / "lower-cache").exists()
+    first = RewardTrainer(
+        _config(tiny_model, tiny_mixture, tmp_path / "b", encode_workers=2, **gpu_like), log=lambda s: None
+    )
+    first.train(until=2)
+    del first
+    resumed = RewardTrainer(_config(tiny_model, tiny_mixture, tmp_path / "b", **gpu_like), log=lambda s: None)
+    assert resumed.step == 2
+    resumed.train()
+    a = {n: p for n, p in straight.model.named_parameters() if p.requires_grad}
+    b = {n: p for n, p in resumed.model.named_parameters() if p.requires_grad}
+    assert any("layers.0." in n for n in a)  # the bottom layer is trained too
+    for n in a:
+        torch.testing.assert_close(a[n], b[n], rtol=0, atol=0, msg=n)
+
+
+def test_a_device_that_is_not_there_is_a_config_error(tiny_model: Path, tiny_mixture: Path, tmp_path: Path) -> None:
+    from flame_train.errors import ConfigError
+    from flame_train.reward_model import resolve_device
+
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(ConfigError, match="not a device"):
+        resolve_device("gpu0")
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="no CUDA device"):
+            RewardTrainer(_config(tiny_model, tiny_mixture, tmp_path / "run", device="cuda"), log=lambda s: None)
