@@ -269,10 +269,26 @@ def _sha256(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
+def normalize_tokenizer_config(folder: Path) -> None:
+    """transformers writes the loading flag `local_files_only` into tokenizer_config.json (true under
+    HF_HUB_OFFLINE=1), and that file is part of the base's digest: pin it to the online value, so a
+    base converted offline (a GPU box, CI) has the same fingerprint and hidden-states digest as here."""
+    path = folder / "tokenizer_config.json"
+    if not path.is_file():
+        return
+    config = json.loads(path.read_text(encoding="utf-8"))
+    if config.get("local_files_only") is True:
+        config["local_files_only"] = False
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(json.dumps(config, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+
+
 def converted_base_dir() -> Path:
     """The fp32 safetensors copy of the default base, converting it on first use."""
     target = cache_dir() / "models" / BASE_MODEL
     if (target / _META).is_file():
+        normalize_tokenizer_config(target)  # a copy converted before the fix
         return target
     gguf = default_gguf_path()
     print(
@@ -300,6 +316,7 @@ def converted_base_dir() -> Path:
     try:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
+        normalize_tokenizer_config(tmp)
         meta = {
             "name": BASE_MODEL,
             "source": f"{_GGUF_PACKAGE}/{_GGUF_FILE}",

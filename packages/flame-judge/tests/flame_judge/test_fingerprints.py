@@ -89,3 +89,23 @@ def test_a_judge_keys_its_cache_by_where_and_how_it_computes():
     judge = Judge.load(cache=False, device="cpu")  # the tokenizer only: no weights are read
     assert judge.numerics == numerics("cpu", "float32")
     assert judge.fingerprint.startswith("flame-smol@")
+
+
+def test_a_base_converted_offline_has_the_digest_of_one_converted_online(tmp_path: Path):
+    """transformers records HF_HUB_OFFLINE as `local_files_only: true` in tokenizer_config.json; the
+    converted base pins it, so a GPU box or CI converting offline gets this machine's fingerprint."""
+    from flame_judge.loading import normalize_tokenizer_config
+
+    def converted(name: str, offline: bool) -> Path:
+        config = {"backend": "tokenizers", "local_files_only": offline, "model_max_length": 8192}
+        text = json.dumps(config, indent=2, sort_keys=True, ensure_ascii=False) + "\n"  # as transformers writes it
+        return folder(tmp_path / name, model__safetensors=b"w", tokenizer_config__json=text.encode())
+
+    online, offline = converted("online", False), converted("offline", True)
+    before = (online / "tokenizer_config.json").read_bytes()
+    assert weights_digest(online) != weights_digest(offline)
+    normalize_tokenizer_config(online)
+    normalize_tokenizer_config(offline)
+    assert (online / "tokenizer_config.json").read_bytes() == before  # an online copy is left byte for byte
+    assert (offline / "tokenizer_config.json").read_bytes() == before
+    assert weights_digest(offline) == weights_digest(online)
