@@ -5,8 +5,10 @@
 #
 #   tools/train_reward_model.sh            # start or resume; log in $OUT/train.log
 #   tools/train_reward_model.sh export     # write $OUT/judge, a plain *ForSequenceClassification folder
+#   tools/eval_candidate.sh RUN/reward-export   # (after `export --adapter`) measure it as the default's pairwise part
 #   tools/train_reward_model.sh ship       # make it the default judge's pairwise part (a compact LoRA in
-#                                          # flame_judge/judges/flame-smol/reward, named by pairwise_judge)
+#                                          # flame_judge/judges/flame-smol/reward, named by pairwise_judge;
+#                                          # tools/place_reward.py)
 #
 # Pairs come from the collection's train split only: human pairs balanced per task so "longer wins"
 # is exactly 0.5, plus constructed pairs (neighbour prompt, irrelevant addition, forged EVALUATION
@@ -31,29 +33,11 @@ if [ "${1:-train}" = export ]; then
   exit 0
 fi
 if [ "${1:-train}" = ship ]; then
-  JUDGE=packages/flame-judge/src/flame_judge/judges/flame-smol
-  # Export beside the judge first: it stays whole (and loadable) until the export has succeeded.
-  rm -rf "$JUDGE/reward.new"
-  $FLAME reward export "$OUT" --out "$JUDGE/reward.new" --name flame-smol-rm --adapter
-  uv run python - "$JUDGE" <<'PY'
-import json, shutil, sys
-from pathlib import Path
-from flame_judge.loading import fingerprint_of
-judge = Path(sys.argv[1])
-def rewrite(folder: Path, drop: tuple[str, ...] = (), **changes) -> dict:
-    meta = {k: v for k, v in json.loads((folder / "flame.json").read_text()).items() if k not in drop} | changes
-    (folder / "flame.json").write_text(json.dumps(meta, indent=2) + "\n")
-    return meta
-shutil.rmtree(judge / "reward", ignore_errors=True)
-(judge / "reward.new").rename(judge / "reward")
-(judge / "reward_head.safetensors").unlink(missing_ok=True)  # the previous pairwise head (git history keeps it)
-meta = rewrite(judge, drop=("reward_head",), pairwise_judge="reward")
-# Both fingerprints cover the judge's weights, which just lost the head: recompute them, reward part first.
-reward = json.loads((judge / "reward" / "flame.json").read_text())
-rewrite(judge / "reward", fingerprint=fingerprint_of(reward["name"], judge / "reward"))
-meta = rewrite(judge, fingerprint=fingerprint_of(meta["name"], judge))
-print(f"shipped {meta['fingerprint']}: update the pin in test_shipped_judge.py, README's verdict and MODEL_CARD.md")
-PY
+  # Export beside the run, then place it: the judge stays whole (and loadable) until the export has succeeded.
+  rm -rf "$OUT/reward-export"
+  $FLAME reward export "$OUT" --out "$OUT/reward-export" --name flame-smol-rm --adapter
+  uv run python tools/place_reward.py packages/flame-judge/src/flame_judge/judges/flame-smol "$OUT/reward-export"
+  echo "shipped: update the pin in test_shipped_judge.py, README's verdict and MODEL_CARD.md"
   exit 0
 fi
 mkdir -p "$OUT"

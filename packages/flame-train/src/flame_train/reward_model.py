@@ -750,6 +750,10 @@ def export_reward_model(
             "view": "flame",  # how flame renders a response for it: the reward view below, not a chat turn
             "rendering": "flame_data.templates.reward_task (pointwise view, read at EVALUATION:/score:)",
             "base_model": config.base_model,
+            # what a judge must give to take this adapter as its pairwise part (tools/place_reward.py)
+            "base_hidden_states": json.loads((run / "base.json").read_text())["hidden_states"]
+            if (run / "base.json").is_file()
+            else None,
             "top_layers": config.top_layers,
             "lora_r": config.lora_r,
             "steps": state["step"],

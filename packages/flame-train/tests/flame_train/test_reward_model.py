@@ -23,6 +23,8 @@ from flame_train.reward_model import (
 )
 from flame_train.rm_data import PoolConfig, build_pool, pool_report
 
+ROOT = Path(__file__).resolve().parents[4]
+
 
 def _config(tiny_model: Path, tiny_mixture: Path, out: Path, **over: object) -> RewardModelConfig:
     base = RewardModelConfig(
@@ -380,3 +382,61 @@ def test_a_device_that_is_not_there_is_a_config_error(tiny_model: Path, tiny_mix
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="no CUDA device"):
             RewardTrainer(_config(tiny_model, tiny_mixture, tmp_path / "run", device="cuda"), log=lambda s: None)
+
+
+def _tiny_lora_judge(tiny_model: Path, folder: Path, seed: int) -> None:
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from flame_judge.loading import base_reference
+
+    torch.manual_seed(seed)
+    lora = get_peft_model(
+        AutoModelForCausalLM.from_pretrained(str(tiny_model)), LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj"])
+    )
+    for name, p in lora.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(p, std=0.5)
+    lora.save_pretrained(str(folder))
+    (folder / "flame.json").write_text(
+        json.dumps({"format": "lora", "name": "tiny-judge", "base": base_reference(str(tiny_model), folder)})
+    )
+
+
+def test_place_reward_makes_an_exported_adapter_the_judges_pairwise_part(
+    tiny_model: Path, tiny_mixture: Path, tmp_path: Path
+) -> None:
+    """tools/place_reward.py, as the GPU run's adapter comes back: exported outside the judge, in fp16,
+    placed into a copy of the judge; refused by a judge whose hidden states changed since."""
+    import importlib.util
+    import shutil
+
+    from flame_judge import Judge
+
+    spec = importlib.util.spec_from_file_location("place_reward", ROOT / "tools" / "place_reward.py")
+    assert spec is not None
+    assert spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+
+    judge = tmp_path / "judge"
+    _tiny_lora_judge(tiny_model, judge, seed=0)
+    RewardTrainer(_config(tiny_model, tiny_mixture, tmp_path / "rm", base_model=str(judge)), log=lambda s: None).train()
+    reward = export_reward_model(tmp_path / "rm", tmp_path / "back", name="tiny-rm", adapter=True, dtype="float16")
+    alone = Judge.load(reward, cache=False)
+    cand = tmp_path / "cand"
+    shutil.copytree(judge, cand)  # a sibling: its relative base still names the tiny model
+    fingerprint = tool.place(cand, reward)
+    placed = Judge.load(cand, cache=False)
+    assert placed.kind == "reward"
+    assert placed.fingerprint == fingerprint
+    assert json.loads((cand / "reward" / "flame.json").read_text())["base"] == ".."
+    pairs = [("Name a prime number.", "7 is prime.", "Eight."), ("Say hi.", "Hi!", "No.")]
+    want = [alone.pairwise(p, a, b).prob_a for p, a, b in pairs]
+    assert [placed.pairwise(p, a, b).prob_a for p, a, b in pairs] == pytest.approx(want, abs=1e-5)
+
+    retrained = tmp_path / "retrained"
+    _tiny_lora_judge(tiny_model, retrained, seed=1)
+    with pytest.raises(SystemExit):
+        tool.place(retrained, reward)
+    assert not (retrained / "reward").exists()

@@ -53,3 +53,19 @@ def test_fit_default_heads_calls_only_commands_flame_accepts(tmp_path: Path):
 @pytest.mark.parametrize("script", ["train_default_judge.sh", "train_reward_model.sh"])
 def test_training_scripts_call_only_commands_flame_accepts(script: str, tmp_path: Path):
     assert _calls(script, tmp_path)
+
+
+def test_the_gpu_reward_model_run_sets_only_options_the_trainer_has():
+    """tools/gpu/reward_model.sh runs on a lent GPU, where a misspelt option costs the lease: every
+    `--set KEY=` it passes is a RewardModelConfig field, and it exports the compact fp16 adapter."""
+    import re
+
+    from flame_train.reward_model import RewardModelConfig
+
+    text = (ROOT / "tools" / "gpu" / "reward_model.sh").read_text()
+    keys = set(re.findall(r"--set (\w+)=", text))
+    assert {"device", "top_layers", "cache_lower", "encode_workers", "max_steps", "per_task"} <= keys
+    assert keys <= set(RewardModelConfig.names())
+    assert "--adapter --dtype float16" in text
+    for n in (1, 2):
+        assert f".gpu/{n}" in (ROOT / "tools" / "gpu" / "README.md").read_text()
