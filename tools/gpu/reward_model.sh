@@ -80,7 +80,9 @@ PROBE_STEPS=${PROBE_STEPS:-20}
 train "$TRAIN_SECONDS" --until "$PROBE_STEPS"
 rc=$?
 set -e
-[ -f "$RUN/checkpoint/state.json" ] || { tail -30 "$RUN.log"; log "the probe left no checkpoint (exit $rc)"; exit 5; }
+probed=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["step"])' "$RUN/checkpoint/state.json" 2>/dev/null || echo 0)
+# train() checkpoints even when it fails: a probe that did not reach its steps failed, say why
+[ "$rc" -eq 0 ] && [ "$probed" -ge "$PROBE_STEPS" ] || { tail -40 "$RUN.log"; log "the probe failed (exit $rc, step $probed)"; exit 5; }
 STEPS=$($PY - "$RUN" "$T0" "$TRAIN_SECONDS" "${MAX_STEPS:-0}" "${BATCH_PAIRS:-32}" 2>>"$OUT/run.log" <<'PY'
 import json, math, sys, time
 from pathlib import Path
