@@ -313,18 +313,14 @@ class LowerCache:
 
 
 def resolve_device(name: str) -> torch.device:
-    """`auto`: the first CUDA device when one is visible, else the CPU; a named one must exist."""
-    import torch
+    """flame_judge's device rules (auto, cpu, cuda, cuda:N; checked against what is visible) as a ConfigError."""
+    from flame_judge.errors import ModelLoadError
+    from flame_judge.loading import resolve_device as judge_device
 
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        device = torch.device(name)
-    except RuntimeError as exc:
-        raise ConfigError(f"device = {name!r} is not a device torch knows ({exc}); use auto, cpu or cuda") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device = {name!r} but torch sees no CUDA device here; use auto or cpu")
-    return device
+        return judge_device(name)
+    except ModelLoadError as exc:
+        raise ConfigError(f"device = {name!r}: {exc}") from None
 
 
 _WORKER_ENCODER: ResponseEncoder | None = None

@@ -377,10 +377,10 @@ def test_a_device_that_is_not_there_is_a_config_error(tiny_model: Path, tiny_mix
     from flame_train.reward_model import resolve_device
 
     assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
-    with pytest.raises(ConfigError, match="not a device"):
+    with pytest.raises(ConfigError, match="not a torch device"):
         resolve_device("gpu0")
     if not torch.cuda.is_available():
-        with pytest.raises(ConfigError, match="no CUDA device"):
+        with pytest.raises(ConfigError, match="CUDA is not available"):
             RewardTrainer(_config(tiny_model, tiny_mixture, tmp_path / "run", device="cuda"), log=lambda s: None)
 
 
