@@ -79,3 +79,12 @@ def test_a_model_whose_output_path_cannot_be_reproduced_is_refused():
     model = _Shifted(causal_lm("llama"))
     with pytest.raises(UnsupportedModelError, match="cannot reproduce this model's output path"):
         verify(model, output_path(model))  # pyright: ignore[reportArgumentType]
+
+
+@pytest.mark.parametrize("arch", ["llama", "gemma2"])
+def test_verify_holds_under_a_callers_bf16_autocast(arch):
+    """Training evaluates its dev rows under bf16 autocast; the probe must not mistake rounding for a
+    transform it does not know (it did: 0.03 on SmolLM2, with fp32 weights, so the fp32 tolerance)."""
+    model = causal_lm(arch)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        verify(model, output_path(model))

@@ -40,6 +40,10 @@ class TrainConfig:
         default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
         metadata={"help": "module names that get LoRA adapters"},
     )
+    loss_tokens: Literal["target", "label"] = field(
+        default="target",
+        metadata={"help": "target = every target token; label = only the first output's label (the scored token)"},
+    )
     max_length: int = field(default=512, metadata={"help": "tokens per example; inputs are truncated field by field"})
     batch_size: int = field(default=8, metadata={"help": "examples per optimizer micro-step"})
     grad_accum: int = field(default=1, metadata={"help": "micro-steps per optimizer step"})

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flame_data.errors import InputTooLongError
-from flame_data.format import fit_inputs, render_input, render_target
+from flame_data.format import fit_inputs, render_input, render_target, scoring_prefix
 from flame_data.registry import tasks as registered_tasks
 from flame_data.schema import TaskSpec
 from flame_judge.prompting import TokenizerView, chat_prefix_suffix
@@ -120,6 +120,51 @@ class Encoder:
 
     def row(self, row: dict[str, Any], swap: bool = False) -> Encoded:
         return self.encode(row["task"], row["fields"], row["target_fields"], swap)
+
+
+class LabelMask:
+    """`loss_tokens = label`: keep the loss on the first output field's label only (the token a judge
+    scores: ` A`, ` 3`, ` yes`), not on the `EVALUATION:` boilerplate, the end token or an explanation.
+
+    A pairwise target is ~10 tokens of which only the label carries information, so with the plain
+    loss it is a few percent of the gradient; rows without declared labels (open-ended) keep their
+    whole target.
+    """
+
+    def __init__(self, tokenizer: PreTrainedTokenizerBase) -> None:
+        self.view = TokenizerView(tokenizer)
+        self.specs: dict[str, TaskSpec] = {name: spec for name, (spec, _) in registered_tasks().items()}
+
+    @cache  # noqa: B019 - one mask per run; a task's label lines never change
+    def lines(self, task: str) -> tuple[int, tuple[tuple[int, ...], ...]]:
+        """The prefix length (`EVALUATION:\nanswer:`) and each label's first target line, longest first."""
+        spec = self.specs.get(task)
+        if spec is None:
+            raise ConfigError(f"task {task!r} of the mixture is not registered in flame-data")
+        out = spec.outputs[0]
+        if not out.labels:
+            return 0, ()
+        prefix = self.view.encode(scoring_prefix(spec))
+        lines = [tuple(self.view.encode(render_target([(out.name, label)]))) for label in out.labels]
+        if any(line[: len(prefix)] != tuple(prefix) or len(line) == len(prefix) for line in lines):
+            raise ConfigError(f"loss_tokens = label: the labels of task {task!r} do not follow its scoring prefix")
+        return len(prefix), tuple(sorted(lines, key=len, reverse=True))
+
+    def __call__(self, task: str, example: Encoded) -> Encoded:
+        start, lines = self.lines(task)
+        if not lines:
+            return example
+        first = next((i for i, label in enumerate(example.labels) if label != IGNORE), len(example.labels))
+        target = tuple(example.ids[first:])
+        line = next((line for line in lines if target[: len(line)] == line), None)
+        if line is None:
+            raise ConfigError(
+                f"loss_tokens = label: a target of task {task!r} does not start with one of its label lines "
+                "(the target was cut by max_length?); raise max_length or use loss_tokens = target"
+            )
+        a, b = first + start, first + len(line)
+        labels = [IGNORE] * a + list(example.labels[a:b]) + [IGNORE] * (len(example.labels) - b)
+        return Encoded(example.ids, labels)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from flame_train.data import (
     IGNORE,
     Encoded,
     Encoder,
+    LabelMask,
     MixtureSampler,
     collate,
     load_rates,
@@ -106,6 +107,13 @@ class Trainer:
                 return encoder.row(rows[row], swap)
 
             self.example = example
+        if config.loss_tokens == "label":
+            mask, source, names = LabelMask(self.tokenizer), self.example, [r.task for r in train_rows]
+
+            def masked(row: int, swap: bool) -> Encoded:
+                return mask(names[row], source(row, swap))
+
+            self.example = masked
         self.dev_rows = self._dev_sample(load_split(config.mixture, "dev", config.tasks))
         present = sorted({r.task for r in train_rows if not config.tasks or r.task in config.tasks})
         rates = load_rates(config.mixture, config.rates, present)

@@ -54,3 +54,44 @@ def test_rates_file_overrides_the_mixture(tiny_mixture: Path, tmp_path: Path):
         tiny_mixture, str(path), ["pandalm_testset/overall", "summeval/coherence_pairwise", "q2/consistency"]
     )
     assert rates == {"pandalm_testset/overall": 0.5, "summeval/coherence_pairwise": 0.5}
+
+
+def test_label_mask_keeps_the_loss_on_the_scored_label_only(tiny_model: Path, tiny_mixture: Path):
+    from transformers import AutoTokenizer
+
+    from flame_train.data import LabelMask
+
+    tok = AutoTokenizer.from_pretrained(str(tiny_model))
+    enc, mask = Encoder(tok, max_length=256), LabelMask(tok)
+    rows = load_split(tiny_mixture, "train")
+    kinds = {r["task_type"] for r in rows}
+    assert {"pairwise", "pointwise", "classification"} <= kinds
+    for row in rows[:60]:
+        for swap in (False, True) if row["task_type"] == "pairwise" else (False,):
+            full = enc.row(row, swap)
+            masked = mask(row["task"], full)
+            assert masked.ids == full.ids
+            kept = [t for t in masked.labels if t != IGNORE]
+            gold = json.loads(row["target_fields"])[0][1]
+            if swap:
+                gold = {"A": "B", "B": "A"}.get(gold, gold)
+            assert tok.decode(kept) == f" {gold}", row["task"]
+            # the kept tokens are the full target's tokens at the same positions
+            at = [i for i, t in enumerate(masked.labels) if t != IGNORE]
+            assert [full.labels[i] for i in at] == kept
+
+
+def test_label_mask_names_the_task_when_a_target_lost_its_label(tiny_model: Path, tiny_mixture: Path):
+    import pytest
+    from transformers import AutoTokenizer
+
+    from flame_train.data import Encoded, LabelMask
+    from flame_train.errors import ConfigError
+
+    tok = AutoTokenizer.from_pretrained(str(tiny_model))
+    row = next(r for r in load_split(tiny_mixture, "train") if r["task_type"] == "pairwise")
+    full = Encoder(tok, max_length=256).row(row)
+    first = next(i for i, t in enumerate(full.labels) if t != IGNORE)
+    cut = Encoded(full.ids[: first + 2], full.labels[: first + 2])
+    with pytest.raises(ConfigError, match=row["task"]):
+        LabelMask(tok)(row["task"], cut)

@@ -141,3 +141,22 @@ def test_an_encoded_file_from_another_build_of_the_mixture_is_refused(tiny_model
     (other / "mixture.json").write_text('{"rates": {"q2/consistency": 1.0}}')
     with pytest.raises(ConfigError, match=r"made with mixture\.json .* re-run `flame encode`"):
         Trainer(config(tiny_model, other, tmp_path / "run", encoded=str(tmp_path / "t")), log=lambda s: None)
+
+
+def test_label_only_loss_trains_the_same_from_an_encoded_file(tiny_model, tiny_mixture, tmp_path):
+    from flame_train.encoded import encode_train
+
+    kw: dict[str, Any] = dict(max_steps=3, eval_every=0, save_every=0, loss_tokens="label")
+    cfg = config(tiny_model, tiny_mixture, tmp_path / "live", **kw)
+    encode_train(cfg, tmp_path / "train.tokens", workers=1, log=lambda s: None)
+    live = Trainer(cfg, log=lambda s: None)
+    stored = Trainer(config(tiny_model, tiny_mixture, tmp_path / "s", encoded=str(tmp_path / "train.tokens"), **kw))
+    full = Trainer(config(tiny_model, tiny_mixture, tmp_path / "full", **{**kw, "loss_tokens": "target"}))
+    batch = live.sampler.batch(0)
+    ex = [live.example(i, s) for i, s in batch]
+    assert ex == [stored.example(i, s) for i, s in batch]
+    # about one label token per example instead of the whole target
+    kept = sum(sum(t != -100 for t in e.labels) for e in ex)
+    assert len(ex) <= kept < sum(sum(t != -100 for t in full.example(i, s).labels) for i, s in batch)
+    a, b = live.train(), stored.train()
+    assert a["losses"] == b["losses"]

@@ -106,7 +106,9 @@ def verify(model: PreTrainedModel, path: OutputPath, *, vocab_probe: int = 12) -
     vocab = int(path.head.weight.shape[0])
     ids = torch.tensor([[(7919 * (i + 1)) % vocab for i in range(vocab_probe)]], device=device)
     mask = torch.ones_like(ids)
-    with torch.inference_mode():
+    # The check is of structure, not precision: under a caller's autocast (training's dev evaluation
+    # in bf16) both sides would round differently and a correct path would look wrong.
+    with torch.inference_mode(), torch.autocast(device.type, enabled=False):
         reference = model(input_ids=ids, attention_mask=mask).logits[0, -1].float()
         mine = path.logits(final_hidden(model, ids, mask)[:, -1])[0]
     half = next(model.parameters()).dtype in (torch.float16, torch.bfloat16)
