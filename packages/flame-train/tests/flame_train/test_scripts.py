@@ -69,3 +69,36 @@ def test_the_gpu_reward_model_run_sets_only_options_the_trainer_has():
     assert "--adapter --dtype float16" in text
     for n in (1, 2):
         assert f".gpu/{n}" in (ROOT / "tools" / "gpu" / "README.md").read_text()
+
+
+def _tool(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / "gpu" / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_base_files_align_a_base_converted_by_another_transformers(tmp_path: Path):
+    """The device's transformers writes its own version into config.json: same weights, other digest.
+    align puts this machine's small files back; other weights are refused, nothing replaced."""
+    tool = _tool("base_files")
+    here, there, packed = tmp_path / "here", tmp_path / "there", tmp_path / "packed"
+    for folder, version in ((here, "5.8.0"), (there, "5.17.0")):
+        folder.mkdir()
+        (folder / "model.safetensors").write_bytes(b"weights")
+        (folder / "config.json").write_text(json.dumps({"transformers_version": version}))
+        (folder / "tokenizer.json").write_text("{}")
+    record = tool.pack(here, packed, hidden_states="abc")
+    assert set(record["files"]) == {"config.json", "tokenizer.json"}
+    assert tool.align(there, packed) == ["config.json"]
+    assert (there / "config.json").read_bytes() == (here / "config.json").read_bytes()
+    assert tool.align(there, packed) == []
+    (there / "model.safetensors").write_bytes(b"other weights")
+    (there / "config.json").write_text("changed")
+    with pytest.raises(SystemExit, match="differ"):
+        tool.align(there, packed)
+    assert (there / "config.json").read_text() == "changed"
