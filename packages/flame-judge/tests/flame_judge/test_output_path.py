@@ -88,3 +88,19 @@ def test_verify_holds_under_a_callers_bf16_autocast(arch):
     model = causal_lm(arch)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         verify(model, output_path(model))
+
+
+def test_verify_holds_for_a_model_accelerate_prepared_in_bf16():
+    """A full fine-tune's dev evaluation sees the model as accelerate prepared it: its forward enters
+    bf16 autocast by itself, so the probe must read the model's own forward."""
+    from accelerate import Accelerator
+    from accelerate.state import AcceleratorState
+
+    # accelerate's state is one per process: fresh here, and left fresh for the trainer's tests
+    AcceleratorState._reset_state(reset_partial_state=True)
+    try:
+        model = Accelerator(mixed_precision="bf16", cpu=True).prepare(causal_lm("gemma2"))
+        assert hasattr(model, "_original_forward")
+        verify(model, output_path(model))
+    finally:
+        AcceleratorState._reset_state(reset_partial_state=True)

@@ -107,15 +107,10 @@ class Trainer:
                 return encoder.row(rows[row], swap)
 
             self.example = example
-        if config.loss_tokens == "label":
-            mask, source, names = LabelMask(self.tokenizer), self.example, [r.task for r in train_rows]
-
-            def masked(row: int, swap: bool) -> Encoded:
-                return mask(names[row], source(row, swap))
-
-            self.example = masked
         self.dev_rows = self._dev_sample(load_split(config.mixture, "dev", config.tasks))
         present = sorted({r.task for r in train_rows if not config.tasks or r.task in config.tasks})
+        if config.loss_tokens == "label":
+            self.example = self._label_only(present, [r.task for r in train_rows])
         rates = load_rates(config.mixture, config.rates, present)
         self.sampler = MixtureSampler(
             train_rows,
@@ -139,6 +134,22 @@ class Trainer:
         set_seed(config.seed, device_specific=True)  # then dropout differs per process, as in one big batch
         self.step = 0
         self.trainable = sum(p.numel() for p in params)
+
+    def _label_only(self, present: list[str], names: list[str]) -> Any:
+        """`example` with the loss on the label alone, every task checked now: an error inside a step
+        would stop one process while the others wait for it."""
+        mask, source = LabelMask(self.tokenizer), self.example
+        free = [t for t in present if not mask.lines(t)[1]]
+        if free:
+            raise ConfigError(
+                f"loss_tokens = label: tasks {free} have no labels to keep (open-ended); their whole targets "
+                "would outweigh every label; leave them out with `tasks` or use loss_tokens = target"
+            )
+
+        def masked(row: int, swap: bool) -> Encoded:
+            return mask(names[row], source(row, swap))
+
+        return masked
 
     def _dev_sample(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         per: dict[str, list[dict[str, Any]]] = {}

@@ -63,10 +63,12 @@ def test_label_mask_keeps_the_loss_on_the_scored_label_only(tiny_model: Path, ti
 
     tok = AutoTokenizer.from_pretrained(str(tiny_model))
     enc, mask = Encoder(tok, max_length=256), LabelMask(tok)
-    rows = load_split(tiny_mixture, "train")
-    kinds = {r["task_type"] for r in rows}
-    assert {"pairwise", "pointwise", "classification"} <= kinds
-    for row in rows[:60]:
+    per_task: dict[str, list[dict]] = {}
+    for r in load_split(tiny_mixture, "train"):
+        per_task.setdefault(r["task"], []).append(r)
+    rows = [r for rs in per_task.values() for r in rs[:3]]  # every task of the mixture
+    assert {r["task_type"] for r in rows} >= {"pairwise", "pointwise", "classification"}
+    for row in rows:
         for swap in (False, True) if row["task_type"] == "pairwise" else (False,):
             full = enc.row(row, swap)
             masked = mask(row["task"], full)
@@ -95,3 +97,16 @@ def test_label_mask_names_the_task_when_a_target_lost_its_label(tiny_model: Path
     cut = Encoded(full.ids[: first + 2], full.labels[: first + 2])
     with pytest.raises(ConfigError, match=row["task"]):
         LabelMask(tok)(row["task"], cut)
+
+
+def test_label_mask_has_no_label_lines_for_open_ended_tasks(tiny_model: Path):
+    """The trainer refuses loss_tokens = label over such a task (its whole target would outweigh the labels)."""
+    from transformers import AutoTokenizer
+
+    from flame_train.data import LabelMask
+
+    mask = LabelMask(AutoTokenizer.from_pretrained(str(tiny_model)))
+    assert mask.lines("shepherd_human_feedback/critique") == (0, ())
+    start, lines = mask.lines("pandalm_testset/overall")
+    assert start > 0
+    assert len(lines) >= 2  # A, B (and tie)

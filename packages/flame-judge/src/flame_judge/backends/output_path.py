@@ -108,8 +108,11 @@ def verify(model: PreTrainedModel, path: OutputPath, *, vocab_probe: int = 12) -
     mask = torch.ones_like(ids)
     # The check is of structure, not precision: under a caller's autocast (training's dev evaluation
     # in bf16) both sides would round differently and a correct path would look wrong.
+    # accelerate's mixed precision replaces `forward` with one that enters autocast itself; the
+    # model's own forward is kept as `_original_forward`.
+    forward = getattr(model, "_original_forward", model.forward)
     with torch.inference_mode(), torch.autocast(device.type, enabled=False):
-        reference = model(input_ids=ids, attention_mask=mask).logits[0, -1].float()
+        reference = forward(input_ids=ids, attention_mask=mask).logits[0, -1].float()
         mine = path.logits(final_hidden(model, ids, mask)[:, -1])[0]
     half = next(model.parameters()).dtype in (torch.float16, torch.bfloat16)
     tol = (5e-2 if half else 1e-3) * max(1.0, float(reference.abs().max()))
