@@ -65,8 +65,12 @@ def place(judge: Path, reward: Path) -> str:
     old = judge.with_name(f".{judge.name}.old")
     shutil.rmtree(old, ignore_errors=True)
     judge.rename(old)
-    work.rename(judge)
-    shutil.rmtree(old)
+    try:
+        work.rename(judge)
+    except BaseException:
+        old.rename(judge)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
     return fingerprint
 
 

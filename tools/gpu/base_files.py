@@ -49,7 +49,8 @@ def pack(base: Path, dest: Path, hidden_states: str) -> dict:
 
 
 def align(base: Path, packed: Path) -> list[str]:
-    """Replace the small files of `base` that differ from the packed ones; the names replaced."""
+    """Make the small files of `base` the packed ones: replace those that differ, remove those the
+    packing machine's base does not have (named with a leading "-"); the names changed."""
     record = json.loads((packed / RECORD).read_text())
     found = sha256(base / WEIGHTS)
     if found != record["weights_sha256"]:
@@ -58,6 +59,10 @@ def align(base: Path, packed: Path) -> list[str]:
             f"({record['weights_sha256'][:16]}): an adapter trained over them could not be placed there; stop"
         )
     replaced = []
+    for path in small_files(base):  # a file the other transformers writes and this machine does not
+        if path.name not in record["files"]:
+            path.unlink()
+            replaced.append(f"-{path.name}")
     for name, digest in sorted(record["files"].items()):
         target = base / name
         if not target.is_file() or sha256(target) != digest:

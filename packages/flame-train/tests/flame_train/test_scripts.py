@@ -94,7 +94,9 @@ def test_base_files_align_a_base_converted_by_another_transformers(tmp_path: Pat
         (folder / "tokenizer.json").write_text("{}")
     record = tool.pack(here, packed, hidden_states="abc")
     assert set(record["files"]) == {"config.json", "tokenizer.json"}
-    assert tool.align(there, packed) == ["config.json"]
+    (there / "special_tokens_map.json").write_text("{}")  # written there, not here
+    assert tool.align(there, packed) == ["-special_tokens_map.json", "config.json"]
+    assert not (there / "special_tokens_map.json").exists()
     assert (there / "config.json").read_bytes() == (here / "config.json").read_bytes()
     assert tool.align(there, packed) == []
     (there / "model.safetensors").write_bytes(b"other weights")
