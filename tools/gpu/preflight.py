@@ -20,8 +20,9 @@ def main(device_name: str) -> int:
     import gguf  # noqa: F401
     import torch
     from peft import LoraConfig, get_peft_model
-    from transformers import LlamaConfig, LlamaForSequenceClassification
+    from transformers import LlamaForSequenceClassification
 
+    from flame_judge import tiny_models
     from flame_train.reward_model import LORA_TARGETS, SplitForward, resolve_device
 
     start = time.perf_counter()
@@ -34,16 +35,8 @@ def main(device_name: str) -> int:
         return 4
     device = resolve_device(device_name)
     torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=512,
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=4,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        num_labels=1,
-        pad_token_id=0,
-    )
+    # flame's own tiny test architecture (the default base's vocabulary), four layers, one score
+    config = tiny_models.config("llama", num_labels=1, num_hidden_layers=4, hidden_size=64, intermediate_size=128)
     lora = LoraConfig(
         r=8,
         lora_alpha=16,
@@ -57,7 +50,7 @@ def main(device_name: str) -> int:
     params = [p for p in model.parameters() if p.requires_grad]
     before = [p.detach().clone() for p in params]
     optimizer = torch.optim.AdamW(params, lr=1e-2)
-    ids = torch.randint(1, 512, (8, 48), device=device)
+    ids = torch.randint(3, 4000, (8, 48), device=device)
     mask = torch.ones_like(ids)
     mask[4:, 40:] = 0  # right padding, as the trainer batches responses
     losses = []

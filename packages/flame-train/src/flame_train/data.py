@@ -127,8 +127,8 @@ class LabelMask:
     scores: ` A`, ` 3`, ` yes`), not on the `EVALUATION:` boilerplate, the end token or an explanation.
 
     A pairwise target is ~10 tokens of which only the label carries information, so with the plain
-    loss it is a few percent of the gradient; rows without declared labels (open-ended) keep their
-    whole target.
+    loss it is a few percent of the gradient. A task without declared labels (open-ended) has no
+    label lines; the trainer refuses such tasks under `loss_tokens = label`.
     """
 
     def __init__(self, tokenizer: PreTrainedTokenizerBase) -> None:
