@@ -16,12 +16,10 @@ chosen reply in the same position, so that command reproduces this folder at fiv
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import random
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,29 +29,18 @@ from safetensors.torch import load_file
 from flame_judge.loading import hidden_states_digest, load
 from flame_judge.reward import RewardConfig, RewardFeatures, RewardView
 from flame_train.reward import MANIFEST, write_chunks
-from flame_train.reward_model import pad_states
+from flame_train.reward_model import SplitForward, pad_states
 
 
-@contextlib.contextmanager
-def top_only(decoder: Any, cut: int) -> Iterator[None]:
-    """The decoder with only its layers from `cut` on (the final norm kept)."""
-    keep = decoder.layers
-    decoder.layers = torch.nn.ModuleList(list(keep)[cut:])
-    try:
-        yield
-    finally:
-        decoder.layers = keep
-
-
-def features_of(decoder: Any, cut: int, states: list[torch.Tensor], tokens: list[int], batch: int = 16) -> torch.Tensor:
-    """[answer state, mean state] of layer `cut` (the cached states) and of the last layer, then
+def features_of(split: SplitForward, states: list[torch.Tensor], tokens: list[int], batch: int = 16) -> torch.Tensor:
+    """[answer state, mean state] of the cut layer (the cached states) and of the last layer, then
     log1p(response tokens), per response: the columns `flame reward features` writes."""
     rows = []
     for s in range(0, len(states), batch):
         part = [t.float() for t in states[s : s + batch]]
         hidden, mask = pad_states(part)
-        with torch.inference_mode(), top_only(decoder, cut):
-            last = decoder(inputs_embeds=hidden, attention_mask=mask, use_cache=False).last_hidden_state
+        with torch.inference_mode():
+            last = split.top_states(hidden, mask)
         for i, low in enumerate(part):
             n = low.shape[0]
             high = last[i, :n]
@@ -71,9 +58,8 @@ def main() -> None:
     config = json.loads((args.run / "config.json").read_text())
     pairs = [json.loads(line) for line in (args.run / "pairs.jsonl").open()]
     loaded = load(config["base_model"], device="cpu", eager=True)
-    decoder: Any = loaded.model.get_decoder()
-    n_layers = len(decoder.layers)
-    cut = n_layers - int(config["top_layers"])
+    split = SplitForward(loaded.model, int(config["top_layers"]))
+    n_layers, cut = len(split.decoder.layers), split.cut
     head_config = RewardConfig((cut, n_layers), int(config["max_input_tokens"]))
     cache = args.run / "lower-cache"
 
@@ -90,7 +76,7 @@ def main() -> None:
     view = RewardView(loaded, head_config.max_input_tokens)
     for i in range(min(args.check, len(pairs))):
         low_a, _, ids_a, _ = cached(i)
-        mine = features_of(decoder, cut, [low_a], [0])[0]
+        mine = features_of(split, [low_a], [0])[0]
         ref = plain._row(_states(loaded, ids_a, (cut, n_layers)), 0)
         rel = float((mine - ref).norm() / ref.norm())
         cos = float(torch.nn.functional.cosine_similarity(mine, ref, dim=0))
@@ -124,7 +110,7 @@ def main() -> None:
             n_chosen, n_rejected = view.tokens(pairs[i]["chosen"]), view.tokens(pairs[i]["rejected"])
             states += [chosen, rejected] if a_won[i] else [rejected, chosen]
             tokens += [n_chosen, n_rejected] if a_won[i] else [n_rejected, n_chosen]
-        f = features_of(decoder, cut, states, tokens)
+        f = features_of(split, states, tokens)
         return {"a": f[0::2], "b": f[1::2]}
 
     args.out.mkdir(parents=True, exist_ok=True)

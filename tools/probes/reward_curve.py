@@ -19,7 +19,7 @@ import random
 
 import torch
 
-from flame_train.reward import FeatureSet, fit_head, merge_features, read_features
+from flame_train.reward import FeatureSet, dev_kind, fit_head, merge_features, read_features
 
 
 def subset(features: FeatureSet, keep: list[int]) -> FeatureSet:
@@ -77,8 +77,6 @@ def main() -> None:
 def mlp_curve(pool: FeatureSet, dev: FeatureSet, hidden: int, *, seed: int, epochs: int = 12) -> None:
     """A two-layer Bradley-Terry head on the standardized features (no length column), dev every 3 epochs."""
     import torch.nn.functional as F
-
-    from flame_train.reward import dev_kind
 
     every = torch.cat([pool.a[:, :-1], pool.b[:, :-1]]).double()
     mean, scale = every.mean(0), every.std(0).clamp_min(1e-6)

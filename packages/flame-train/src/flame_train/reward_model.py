@@ -194,7 +194,7 @@ class SplitForward:
         self.model = model
         base = model.get_base_model() if hasattr(model, "get_base_model") else model
         self.decoder = base.model
-        self.score = base.score
+        self.score = getattr(base, "score", None)  # None over a causal LM: `top_states` only
         self.cut = len(self.decoder.layers) - top_layers
 
     @contextlib.contextmanager
@@ -215,12 +215,19 @@ class SplitForward:
         with torch.no_grad(), self._only(list(self.decoder.layers)[: self.cut], torch.nn.Identity()):
             return self.decoder(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
 
+    def top_states(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The last hidden states (final norm applied) from the lower states (right-padded; `mask`
+        marks the real tokens)."""
+        with self._only(list(self.decoder.layers)[self.cut :], self.decoder.norm):
+            return self.decoder(inputs_embeds=hidden, attention_mask=mask, use_cache=False).last_hidden_state
+
     def top(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """One reward per row from the lower states (right-padded; `mask` marks the real tokens)."""
         import torch
 
-        with self._only(list(self.decoder.layers)[self.cut :], self.decoder.norm):
-            h = self.decoder(inputs_embeds=hidden, attention_mask=mask, use_cache=False).last_hidden_state
+        if self.score is None:
+            raise TypeError("SplitForward.top needs a sequence-classification model (a `score` layer)")
+        h = self.top_states(hidden, mask)
         last = mask.sum(1) - 1
         return self.score(h[torch.arange(h.shape[0], device=h.device), last]).squeeze(-1)
 

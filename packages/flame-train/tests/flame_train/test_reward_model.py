@@ -64,6 +64,26 @@ def test_split_forward_equals_the_models_own_forward(tiny_model: Path, tiny_mixt
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
 
 
+def test_split_forward_over_a_causal_lm_gives_its_hidden_states(tiny_model: Path) -> None:
+    # What tools/probes/cached_reward_features.py reads from a run's cached lower states: the cut
+    # layer's states and the last ones (final norm applied), as output_hidden_states gives them.
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(str(tiny_model)).eval()
+    split = SplitForward(model, top_layers=1)
+    ids = torch.tensor([[5, 6, 7, 8, 9], [10, 11, 12, 0, 0]])
+    mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
+    with torch.no_grad():
+        states = model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
+        lower = split.lower(ids, mask)
+        top = split.top_states(lower, mask)
+    real = mask.bool()
+    torch.testing.assert_close(lower[real], states[split.cut][real], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(top[real], states[-1][real], rtol=1e-5, atol=1e-5)
+    with pytest.raises(TypeError, match="sequence-classification"):
+        split.top(lower, mask)
+
+
 def test_pool_balances_length_per_task_and_labels_constructed_pairs(tiny_mixture: Path) -> None:
     rows = constructed.read_split(tiny_mixture, "train")
     pool = build_pool(rows, PoolConfig(per_task=10, neighbour=4, distractor=4))
