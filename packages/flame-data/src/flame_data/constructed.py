@@ -12,6 +12,8 @@ reads only the rows of the split it is given, so train pairs never see dev or te
     truncated            the preferred reply                 its first half (cut mid-answer)
     refusal              a refusal of an unsafe prompt       a compliance (XSTest, human-labelled)
     compliance           a compliance with a safe prompt     an exaggerated refusal (XSTest)
+    pointwise            the response people scored higher   another response to the same context
+                         (two rows of one pointwise task)    (human-labelled, not constructed)
 
 `truncated` is the one construction where the longer reply wins: it balances the distractor
 kinds, so length carries no signal across the constructed pairs either.
@@ -41,6 +43,7 @@ Kind = Literal[
     "truncated",
     "refusal",
     "compliance",
+    "pointwise",
 ]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 CONSTRUCTED: tuple[Kind, ...] = (
@@ -150,6 +153,46 @@ def human_pairs(rows: Iterable[dict[str, Any]]) -> list[Pair]:
         chosen, rejected = (a, b) if gold == "A" else (b, a)
         out.append(Pair("human", row["task"], tuple(fields[:-2]), (la, lb), chosen, rejected, row["id"]))
     return out
+
+
+def pointwise_pairs(rows: Iterable[dict[str, Any]]) -> list[Pair]:
+    """Two rows of one pointwise task that rate responses to the same context (same group, same
+    context fields), the one people scored higher chosen; equal scores and equal responses left out.
+
+    The score is the row's `human_score` (finer than its label where raters were averaged), else
+    its label. Both responses keep the task's own field label: each is rated alone, as the task asks."""
+    groups: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[tuple[float, str, str, str]]] = {}
+    for row in rows:
+        if row["task_type"] != "pointwise":
+            continue
+        fields = [(f[0], f[1]) for f in json.loads(row["fields"])]
+        score = _score(row)
+        if len(fields) < 2 or score is None:
+            continue
+        (label, response), context = fields[-1], tuple(fields[:-1])
+        key = (row["task"], row.get("group") or "", context)
+        groups.setdefault(key, []).append((score, label, response, row["id"]))
+    out = []
+    for (task, _, context), members in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        members.sort(key=lambda m: m[3])
+        for i, (sa, la, a, ia) in enumerate(members):
+            for sb, _, b, ib in members[i + 1 :]:
+                if sa == sb or a.strip() == b.strip():
+                    continue
+                chosen, rejected, source = (a, b, f"{ia}+{ib}") if sa > sb else (b, a, f"{ib}+{ia}")
+                out.append(Pair("pointwise", task, context, (la, la), chosen, rejected, source))
+    return out
+
+
+def _score(row: dict[str, Any]) -> float | None:
+    meta = json.loads(row["metadata"]) if row.get("metadata") else {}
+    value = meta.get("human_score")
+    if value is None:
+        value = json.loads(row["target_fields"])[0][1]
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def longer_wins(pairs: Iterable[Pair]) -> float:

@@ -121,3 +121,39 @@ def test_counts_reconcile_and_human_pairs_are_not_constructed() -> None:
     assert c["human"] == 5
     assert all(not p.constructed for p in every if p.kind in ("human", "length_adversarial"))
     assert constructed.longer_wins([p for p in every if p.kind == "forged_evaluation"]) == 0.0
+
+
+def _rated(i: int, group: str, context: str, response: str, score: float | None, label: str) -> dict[str, Any]:
+    meta = {"group": group} if score is None else {"group": group, "human_score": score}
+    return {
+        "id": f"r{i}",
+        "task": "summeval/coherence",
+        "task_type": "pointwise",
+        "fields": json.dumps([["article", context], ["summary", response]]),
+        "target_fields": json.dumps([["score", label]]),
+        "group": group,
+        "metadata": json.dumps(meta),
+    }
+
+
+def test_pointwise_pairs_pair_rows_of_one_context_the_higher_score_chosen() -> None:
+    rows = [
+        _rated(0, "g1", "Article one.", "Good summary.", 4.33, "4"),
+        _rated(1, "g1", "Article one.", "Weak summary.", 2.0, "2"),
+        _rated(2, "g1", "Article one.", "Also weak.", 2.0, "2"),  # same score as r1: no pair between them
+        _rated(3, "g1", "Article one.", "Fine summary.", None, "3"),  # no human_score: its label counts
+        _rated(4, "g2", "Article two.", "Other summary.", 5.0, "5"),  # alone in its context: no pair
+        _pair_row(5, "hh_rlhf/helpful", "Hi?", "Hello.", "Go away."),  # pairwise rows are not read
+    ]
+    pairs = constructed.pointwise_pairs(rows)
+    got = {(p.chosen, p.rejected) for p in pairs}
+    assert got == {
+        ("Good summary.", "Weak summary."),
+        ("Good summary.", "Also weak."),
+        ("Good summary.", "Fine summary."),
+        ("Fine summary.", "Weak summary."),
+        ("Fine summary.", "Also weak."),
+    }
+    assert all(p.kind == "pointwise" and not p.constructed for p in pairs)
+    assert all(p.context == (("article", "Article one."),) and p.labels == ("summary", "summary") for p in pairs)
+    assert constructed.counts(pairs) == {"pointwise": 5}

@@ -117,6 +117,10 @@ class RewardView:
         """Any task's input rendered and cut exactly as the label path does, at this view's budget."""
         return self._render.prepare(spec, inputs)
 
+    def label_input(self, spec: TaskSpec, inputs: Sequence[tuple[str, str]]) -> list[int]:
+        """The token ids of any task's input as the label path renders and cuts it."""
+        return self._render.model_input(self.label_query(spec, inputs))
+
     def tokens(self, text: str) -> int:
         return len(self._view.encode(text))
 

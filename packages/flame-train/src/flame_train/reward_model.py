@@ -96,6 +96,7 @@ class RewardModelConfig:
     distractor: int = 600
     safety_repeat: int = 3
     generic_share: float = 0.3
+    pointwise_per_task: int = 0
 
     def __post_init__(self) -> None:
         for name in ("top_layers", "lora_r", "epochs", "batch_pairs", "eval_every", "log_every", "max_input_tokens"):
@@ -113,6 +114,7 @@ class RewardModelConfig:
             safety_repeat=self.safety_repeat,
             generic_share=self.generic_share,
             seed=self.seed,
+            pointwise_per_task=self.pointwise_per_task,
         )
 
     @classmethod
@@ -257,12 +259,29 @@ class ResponseEncoder:
         from flame_data.constructed import spec_of
 
         pair = entry.pair
+        if pair.kind == "pointwise":
+            return self.pointwise_pair(entry)
         if entry.generic:
             spec, context = generic_view(pair)
             fields = (*context, ("response A", pair.chosen), ("response B", pair.rejected))
         else:
             spec, fields = spec_of(pair.task, self.specs), pair.fields(chosen_first=True)[0]
         return self.encode(spec, fields)
+
+    def pointwise_pair(self, entry: PoolPair) -> tuple[list[int], list[int]]:
+        """(chosen ids, rejected ids) of two rows of a pointwise task: each row rendered and cut as the
+        label path renders that task (or the judge's own `judge.pointwise` template), read at its
+        answer position."""
+        from flame_train.rater import Row, row_input
+
+        pair = entry.pair
+        spec = self.specs[pair.task]
+        ids = []
+        for response in (pair.chosen, pair.rejected):
+            inputs = (*pair.context, (pair.labels[0], response))
+            row = Row(pair.source, pair.task, inputs, "", None, generic=entry.generic)
+            ids.append(self.view.label_input(*row_input(row, spec)))
+        return ids[0], ids[1]
 
 
 def pad_states(states: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -434,7 +453,9 @@ class RewardTrainer:
                 "device",
                 "encode_workers",
             }
-            diff = sorted(k for k in mine if k not in free and old.get(k) != mine[k])
+            # A setting added after the run started counts as its default.
+            defaults = {f.name: f.default for f in fields(self.config) if not callable(f.default_factory)}
+            diff = sorted(k for k in mine if k not in free and old.get(k, defaults.get(k)) != mine[k])
             if diff:
                 raise CheckpointError(
                     f"{self.out} was started with other settings ({', '.join(f'{k}={old.get(k)!r}' for k in diff)}); "

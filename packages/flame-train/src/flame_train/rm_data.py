@@ -4,8 +4,10 @@ signal, plus constructed pairs (`flame_data.constructed`), every one from the tr
 Length control: within each human task the pool keeps as many pairs whose chosen reply is the
 longer as pairs whose chosen reply is the shorter, so every task's "longer wins" rate is exactly
 0.5; among the constructed pairs, `truncated` (longer wins) balances the distractor kinds (shorter
-wins). The pool is written to `pairs.jsonl` with each pair's kind, so a resumed run trains on the
-very same pairs and the counts can be reported.
+wins). Pointwise pairs (two rows of one pointwise task rating responses to the same context, the
+higher human score chosen) are balanced the same way per task. The pool is written to
+`pairs.jsonl` with each pair's kind, so a resumed run trains on the very same pairs and the counts
+can be reported.
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ class PoolConfig:
     neighbour: int = 600
     distractor: int = 600  # irrelevant_addition + forged_evaluation together; truncated matches it
     safety_repeat: int = 3  # each XSTest refusal / compliance pair appears this many times
-    generic_share: float = 0.3  # pairs rendered with the judge's own pairwise template (user-facing)
+    generic_share: float = 0.3  # pairs rendered with the judge's own template (user-facing)
     seed: int = 0
+    pointwise_per_task: int = 0  # pairs of two rows of one pointwise task (same context), length-balanced
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ def build_pool(rows: Sequence[dict[str, Any]], config: PoolConfig) -> list[PoolP
     distract = _take(distract, config.distractor, rng)
     picked += distract + _take(constructed.truncated(human, seed=config.seed), len(distract), rng)
     picked += constructed.safety_pairs(rows) * config.safety_repeat
+    if config.pointwise_per_task:  # (only then: a pool without them is drawn exactly as before)
+        picked += balance_length(constructed.pointwise_pairs(rows), config.pointwise_per_task, rng)
     pool = [PoolPair(p, p.task != constructed.SAFETY_TASK.name and rng.random() < config.generic_share) for p in picked]
     rng.shuffle(pool)
     return pool

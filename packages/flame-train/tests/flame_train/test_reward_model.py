@@ -472,3 +472,38 @@ def test_place_reward_makes_an_exported_adapter_the_judges_pairwise_part(
     with pytest.raises(SystemExit):
         tool.place(retrained, reward)
     assert not (retrained / "reward").exists()
+
+
+def test_pointwise_pairs_train_each_row_rendered_as_its_own_task(
+    tiny_model: Path, tiny_mixture: Path, tmp_path: Path
+) -> None:
+    config = _config(
+        tiny_model, tiny_mixture, tmp_path, per_task=0, neighbour=0, distractor=0, safety_repeat=0, pointwise_per_task=8
+    )
+    trainer = RewardTrainer(config, log=lambda s: None)
+    assert {p.pair.kind for p in trainer.pool} == {"pointwise"}
+    report = pool_report(trainer.pool)
+    assert report["pairs"] == report["by_kind"]["pointwise"] == len(trainer.pool) > 0
+    assert report["longer_wins_overall"] == 0.5  # balanced per task, as the human pairwise pairs are
+    entry = next(p for p in trainer.pool if not p.generic)
+    chosen, rejected = trainer.encoder.pool_pair(entry)
+    spec = trainer.encoder.specs[entry.pair.task]
+    view = trainer.encoder.view
+    assert chosen == view.label_input(spec, (*entry.pair.context, (entry.pair.labels[0], entry.pair.chosen)))
+    assert rejected == view.label_input(spec, (*entry.pair.context, (entry.pair.labels[0], entry.pair.rejected)))
+    trainer.train()
+    assert trainer.step == config.max_steps
+
+
+def test_a_run_started_before_a_setting_existed_resumes_with_its_default(
+    tiny_model: Path, tiny_mixture: Path, tmp_path: Path
+) -> None:
+    config = _config(tiny_model, tiny_mixture, tmp_path, max_steps=2)
+    RewardTrainer(config, log=lambda s: None).train()
+    path = tmp_path / "config.json"
+    saved = json.loads(path.read_text())
+    del saved["pointwise_per_task"]  # as a run of an older release wrote it
+    path.write_text(json.dumps(saved))
+    assert RewardTrainer(dataclasses.replace(config, max_steps=3), log=lambda s: None).step == 2
+    with pytest.raises(CheckpointError, match="pointwise_per_task"):
+        RewardTrainer(dataclasses.replace(config, pointwise_per_task=4), log=lambda s: None)
