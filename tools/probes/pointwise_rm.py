@@ -1,39 +1,28 @@
 """Probe: how a reward model trained on pointwise pairs (`flame reward train --set
-pointwise_per_task=N`) ranks pointwise rows, beside response length, per task.
+pointwise_per_task=N`) ranks pointwise items, beside response length, on the very items and with
+the very metrics of `flame eval --mixture M --split S --task-types pointwise --per-task N`
+(`benchmark.load_mixture_items`, `subset_scores`, `by_category`), so its numbers sit beside a judge's.
 
-Each row is rendered as the trainer rendered it (the task's own template or, with --generic, the
-judge's `judge.pointwise` template; cut as the label path cuts it) and scored alone; the table is
-the Spearman of the reward with the human score per task and the mean over tasks, as
-`tools/probes/rater_dev.py` reports the rater heads on the same rows:
+Each item is rendered as the trainer rendered it (the task's own template, or with --generic the
+judge's `judge.pointwise` template; cut as the label path cuts it) and scored alone:
 
     flame reward export runs/pw1 --out runs/pw1/judge --name flame-pw
     uv run python tools/probes/pointwise_rm.py --model runs/pw1/judge --base flame-smol \\
-        --mixture mix --split dev --per-task 48 16 --seed 5 0
+        --mixture mix --split dev --per-task 48
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import time
 
 import torch
 from transformers import AutoModelForSequenceClassification
 
-from flame_data.registry import tasks as registered
+from flame_judge.benchmark import EvalItem, Predictions, baseline_longer, by_category, load_mixture_items, subset_scores
 from flame_judge.loading import load
-from flame_judge.metrics import spearman
 from flame_judge.reward import RewardView
-from flame_train.rater import Row, rater_rows, row_input
-
-
-def sample(mixture: str, split: str, per_task: list[int], seeds: list[int]) -> list[Row]:
-    """The union of rater_rows draws (distinct ids), as the rater dev features were read."""
-    seen: dict[str, Row] = {}
-    for n, seed in zip(per_task, seeds, strict=True):
-        for row in rater_rows(mixture, split, per_task=n, seed=seed, task_types=("pointwise",)):
-            seen.setdefault(row.id, row)
-    return list(seen.values())
+from flame_train.rater import Row, row_input
 
 
 def main() -> None:
@@ -42,36 +31,55 @@ def main() -> None:
     parser.add_argument("--base", default="flame-smol", help="the model spec the run trained over (its tokenizer)")
     parser.add_argument("--mixture", default="mix")
     parser.add_argument("--split", default="dev")
-    parser.add_argument("--per-task", type=int, nargs="+", default=[48])
-    parser.add_argument("--seed", type=int, nargs="+", default=[5])
-    parser.add_argument("--max-input-tokens", type=int, default=384)
+    parser.add_argument("--per-task", type=int, default=64)
+    parser.add_argument("--max-input-tokens", type=int, default=384, help="as the run trained (max_input_tokens)")
     parser.add_argument("--generic", action="store_true", help="render with the judge's own pointwise template")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    rows = sample(args.mixture, args.split, args.per_task, args.seed)
-    specs = {n: s for n, (s, _) in registered().items()}
+    items = load_mixture_items(args.mixture, split=args.split, per_task=args.per_task, task_types=("pointwise",))
     view = RewardView(load(args.base, device="cpu"), args.max_input_tokens)
     model = AutoModelForSequenceClassification.from_pretrained(args.model, dtype=torch.float32).eval()
-    tasks: dict[str, list[tuple[float, float, float]]] = {}
+    reward = Predictions("reward model")
     started = time.monotonic()
     with torch.no_grad():
-        for row in rows:
-            row = Row(row.id, row.task, row.fields, row.gold, row.human_score, generic=args.generic)
-            ids = view.label_input(*row_input(row, specs[row.task]))
-            reward = float(model(input_ids=torch.tensor([ids])).logits[0, 0])
-            human = row.human_score if row.human_score is not None else float(row.gold)
-            tasks.setdefault(row.task, []).append((reward, float(view.tokens(row.fields[-1][1])), human))
+        for item in items:
+            row = Row("", item.subset, item.fields, item.gold, item.human_score, generic=args.generic)
+            ids = view.label_input(*row_input(row, item.spec))
+            reward.score.append(float(model(input_ids=torch.tensor([ids])).logits[0, 0]))
+    for key in ("pair_credit", "prob_a", "consistent", "label", "label_probs"):
+        getattr(reward, key).extend([None] * len(items))
     spent = time.monotonic() - started
-    print(f"{len(rows)} {args.split} rows of {len(tasks)} pointwise tasks, scored in {spent:.0f} s")
-    print(f"{'task':40s}{'rows':>6s}{'reward':>9s}{'length':>9s}")
-    table = {}
-    for task, values in sorted(tasks.items()):
-        r, n, h = zip(*values, strict=True)
-        table[task] = (spearman(r, h), spearman(n, h))
-        print(f"{task[:40]:40s}{len(values):6d}{table[task][0]:9.3f}{table[task][1]:9.3f}")
-    for col, name in ((0, "reward"), (1, "length")):
-        finite = [v[col] for v in table.values() if not math.isnan(v[col])]
-        print(f"mean Spearman over tasks, {name}: {sum(finite) / len(finite):.3f}")
+    print(f"{len(items)} {args.split} items of the pointwise tasks ({args.per_task} per task), scored in {spent:.0f} s")
+    columns = {"reward model": subset_scores(items, reward), "length": subset_scores(items, baseline_longer(items))}
+    print(f"{'task':40s}{'items':>6s}" + "".join(f"{name:>14s}" for name in columns))
+    for i, first in enumerate(columns["reward model"]):
+        cells = "".join(f"{scores[i].headline:14.3f}" for scores in columns.values())
+        print(f"{first.subset[:40]:40s}{first.n:6d}{cells}")
+    for name, scores in columns.items():
+        cats = by_category(scores, "pointwise")
+        print(f"Spearman by category ({name}, example-weighted): " + ", ".join(f"{k} {v:.3f}" for k, v in cats.items()))
+    lengths = [float(len(item.fields[-1][1])) for item in items]
+    for name, values in (("reward model", [float(v or 0.0) for v in reward.score]), ("length", lengths)):
+        right, n = within_context(items, values)
+        print(f"within one context ({n} pairs of items that share it, scores differ): {name} orders {right / n:.3f}")
+
+
+def within_context(items: list[EvalItem], values: list[float]) -> tuple[float, int]:
+    """Credit over item pairs of one task with the same context and different human scores: what the
+    training pairs were (ties in `values` count half)."""
+    groups: dict[tuple[str, tuple[tuple[str, str], ...]], list[int]] = {}
+    for i, item in enumerate(items):
+        groups.setdefault((item.subset, item.fields[:-1]), []).append(i)
+    right, n = 0.0, 0
+    for idx in groups.values():
+        for k, i in enumerate(idx):
+            for j in idx[k + 1 :]:
+                hi, hj = items[i].human_score or 0.0, items[j].human_score or 0.0
+                if hi == hj:
+                    continue
+                n += 1
+                right += 0.5 if values[i] == values[j] else float((values[i] > values[j]) == (hi > hj))
+    return right, max(n, 1)
 
 
 if __name__ == "__main__":
