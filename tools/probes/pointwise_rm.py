@@ -14,7 +14,9 @@ judge's `judge.pointwise` template; cut as the label path cuts it) and scored al
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from pathlib import Path
 
 import torch
 from transformers import AutoModelForSequenceClassification
@@ -32,12 +34,15 @@ def main() -> None:
     parser.add_argument("--mixture", default="mix")
     parser.add_argument("--split", default="dev")
     parser.add_argument("--per-task", type=int, default=64)
-    parser.add_argument("--max-input-tokens", type=int, default=384, help="as the run trained (max_input_tokens)")
+    parser.add_argument("--max-input-tokens", type=int, help="default: the run's own, from the export's flame.json")
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--generic", action="store_true", help="render with the judge's own pointwise template")
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
+    meta = json.loads((Path(args.model) / "flame.json").read_text())
+    budget = args.max_input_tokens or int(meta["reward_model"]["max_input_tokens"])
     items = load_mixture_items(args.mixture, split=args.split, per_task=args.per_task, task_types=("pointwise",))
-    view = RewardView(load(args.base, device="cpu"), args.max_input_tokens)
+    view = RewardView(load(args.base, device="cpu"), budget)
     model = AutoModelForSequenceClassification.from_pretrained(args.model, dtype=torch.float32).eval()
     reward = Predictions("reward model")
     started = time.monotonic()
@@ -61,7 +66,8 @@ def main() -> None:
     lengths = [float(len(item.fields[-1][1])) for item in items]
     for name, values in (("reward model", [float(v or 0.0) for v in reward.score]), ("length", lengths)):
         right, n = within_context(items, values)
-        print(f"within one context ({n} pairs of items that share it, scores differ): {name} orders {right / n:.3f}")
+        share = f"{right / n:.3f}" if n else "n/a"
+        print(f"within one context ({n} pairs of items that share it, scores differ): {name} orders {share}")
 
 
 def within_context(items: list[EvalItem], values: list[float]) -> tuple[float, int]:
@@ -74,12 +80,16 @@ def within_context(items: list[EvalItem], values: list[float]) -> tuple[float, i
     for idx in groups.values():
         for k, i in enumerate(idx):
             for j in idx[k + 1 :]:
-                hi, hj = items[i].human_score or 0.0, items[j].human_score or 0.0
+                hi, hj = human(items[i]), human(items[j])
                 if hi == hj:
                     continue
                 n += 1
                 right += 0.5 if values[i] == values[j] else float((values[i] > values[j]) == (hi > hj))
-    return right, max(n, 1)
+    return right, n
+
+
+def human(item: EvalItem) -> float:
+    return item.human_score if item.human_score is not None else float(item.gold)
 
 
 if __name__ == "__main__":

@@ -160,8 +160,10 @@ def pointwise_pairs(rows: Iterable[dict[str, Any]]) -> list[Pair]:
     context fields), the one people scored higher chosen; equal scores and equal responses left out.
 
     The score is the row's `human_score` (finer than its label where raters were averaged), else
-    its label. Both responses keep the task's own field label: each is rated alone, as the task asks."""
-    groups: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[tuple[float, str, str, str]]] = {}
+    its label; a response rated in several rows of one context gets the mean of its scores, so no
+    pair says both A > B and B > A. Both responses keep the task's own field label: each is rated
+    alone, as the task asks."""
+    groups: dict[tuple[str, str, tuple[tuple[str, str], ...]], dict[str, tuple[list[float], str, str, str]]] = {}
     for row in rows:
         if row["task_type"] != "pointwise":
             continue
@@ -170,14 +172,18 @@ def pointwise_pairs(rows: Iterable[dict[str, Any]]) -> list[Pair]:
         if len(fields) < 2 or score is None:
             continue
         (label, response), context = fields[-1], tuple(fields[:-1])
-        key = (row["task"], row.get("group") or "", context)
-        groups.setdefault(key, []).append((score, label, response, row["id"]))
+        members = groups.setdefault((row["task"], row.get("group") or "", context), {})
+        scores, _, _, first_id = members.setdefault(response.strip(), ([], label, response, row["id"]))
+        scores.append(score)
+        if row["id"] < first_id:  # the text and id of the row with the smallest id, whatever the row order
+            members[response.strip()] = (scores, label, response, row["id"])
     out = []
-    for (task, _, context), members in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        members.sort(key=lambda m: m[3])
-        for i, (sa, la, a, ia) in enumerate(members):
-            for sb, _, b, ib in members[i + 1 :]:
-                if sa == sb or a.strip() == b.strip():
+    for (task, _, context), members in sorted(groups.items()):
+        means = [(sum(sc) / len(sc), la, text, rid) for sc, la, text, rid in members.values()]
+        rated = sorted(means, key=lambda m: m[3])
+        for i, (sa, la, a, ia) in enumerate(rated):
+            for sb, _, b, ib in rated[i + 1 :]:
+                if sa == sb:
                     continue
                 chosen, rejected, source = (a, b, f"{ia}+{ib}") if sa > sb else (b, a, f"{ib}+{ia}")
                 out.append(Pair("pointwise", task, context, (la, la), chosen, rejected, source))

@@ -126,7 +126,7 @@ def test_counts_reconcile_and_human_pairs_are_not_constructed() -> None:
 def _rated(i: int, group: str, context: str, response: str, score: float | None, label: str) -> dict[str, Any]:
     meta = {"group": group} if score is None else {"group": group, "human_score": score}
     return {
-        "id": f"r{i}",
+        "id": f"r{i:02d}",
         "task": "summeval/coherence",
         "task_type": "pointwise",
         "fields": json.dumps([["article", context], ["summary", response]]),
@@ -157,3 +157,16 @@ def test_pointwise_pairs_pair_rows_of_one_context_the_higher_score_chosen() -> N
     assert all(p.kind == "pointwise" and not p.constructed for p in pairs)
     assert all(p.context == (("article", "Article one."),) and p.labels == ("summary", "summary") for p in pairs)
     assert constructed.counts(pairs) == {"pointwise": 5}
+    assert {p.source for p in pairs if p.chosen == "Good summary."} == {"r00+r01", "r00+r02", "r00+r03"}
+
+
+def test_pointwise_pairs_order_by_the_finer_human_score_and_merge_a_response_rated_twice() -> None:
+    rows = [
+        _rated(0, "g", "Article.", "Slightly better.", 3.33, "3"),  # same label as r1: the human score decides
+        _rated(1, "g", "Article.", "Slightly worse.", 2.67, "3"),
+        _rated(2, "g", "Article.", " Slightly worse. ", 1.0, "1"),  # the same response again: its scores averaged
+        _rated(3, "g", "Other article.", "Slightly worse.", 5.0, "5"),  # same group, other context: apart
+    ]
+    pairs = constructed.pointwise_pairs(list(reversed(rows)))  # the row order does not matter
+    assert [(p.chosen, p.rejected, p.source) for p in pairs] == [("Slightly better.", "Slightly worse.", "r00+r01")]
+    assert pairs == constructed.pointwise_pairs(rows)

@@ -90,7 +90,8 @@ def row_input(row: Row, spec: TaskSpec) -> tuple[TaskSpec, tuple[tuple[str, str]
     labels = spec.outputs[0].labels
     if spec.task_type == "pointwise":
         values = scale_of(labels)
-        assert values is not None
+        if values is None:  # labels that are not an integer scale have no generic rendering
+            return spec, row.fields
         generic = templates.pointwise_task(aspect, (values[0], values[-1]))
         if generic.outputs[0].labels != labels:  # a scale with gaps has no generic rendering
             return spec, row.fields

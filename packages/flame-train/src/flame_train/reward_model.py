@@ -102,6 +102,8 @@ class RewardModelConfig:
         for name in ("top_layers", "lora_r", "epochs", "batch_pairs", "eval_every", "log_every", "max_input_tokens"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} = {getattr(self, name)} must be at least 1")
+        if self.pointwise_per_task < 0:
+            raise ConfigError(f"pointwise_per_task = {self.pointwise_per_task} must be 0 (none) or more")
         if not 0 <= self.generic_share <= 1:
             raise ConfigError(f"generic_share = {self.generic_share} must be within [0, 1]")
 
@@ -272,10 +274,11 @@ class ResponseEncoder:
         """(chosen ids, rejected ids) of two rows of a pointwise task: each row rendered and cut as the
         label path renders that task (or the judge's own `judge.pointwise` template), read at its
         answer position."""
+        from flame_data.constructed import spec_of
         from flame_train.rater import Row, row_input
 
         pair = entry.pair
-        spec = self.specs[pair.task]
+        spec = spec_of(pair.task, self.specs)
         ids = []
         for response in (pair.chosen, pair.rejected):
             inputs = (*pair.context, (pair.labels[0], response))
@@ -453,12 +456,18 @@ class RewardTrainer:
                 "device",
                 "encode_workers",
             }
-            # A setting added after the run started counts as its default.
+            # A setting added after the run started counts as its default: every new setting's
+            # default must keep what the trainer did before it existed. (Factory defaults, like bf16,
+            # depend on the machine and are free anyway.)
             defaults = {f.name: f.default for f in fields(self.config) if not callable(f.default_factory)}
             diff = sorted(k for k in mine if k not in free and old.get(k, defaults.get(k)) != mine[k])
+
+            def was(k: str) -> str:
+                return f"{k}={old[k]!r}" if k in old else f"{k} unset (default {defaults.get(k)!r})"
+
             if diff:
                 raise CheckpointError(
-                    f"{self.out} was started with other settings ({', '.join(f'{k}={old.get(k)!r}' for k in diff)}); "
+                    f"{self.out} was started with other settings ({', '.join(was(k) for k in diff)}); "
                     "rerun with the same settings to resume, or choose a new output folder"
                 )
         path.write_text(json.dumps(mine, indent=2) + "\n")

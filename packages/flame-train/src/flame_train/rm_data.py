@@ -113,13 +113,15 @@ def generic_view(pair: Pair) -> tuple[Any, tuple[tuple[str, str], ...]]:
 
 
 def pool_report(pool: Sequence[PoolPair]) -> dict[str, Any]:
-    """Counts by kind (human vs constructed), by task, and the longer-wins rate of each and overall."""
+    """Counts by kind (human pairwise, constructed, pointwise), by task, and the longer-wins rate of
+    each and overall."""
     pairs = [p.pair for p in pool]
     kinds = constructed.counts(pairs)
     return {
         "pairs": len(pairs),
         "human": sum(n for k, n in kinds.items() if k == "human"),
         "constructed": sum(n for k, n in kinds.items() if k in constructed.CONSTRUCTED),
+        "pointwise": kinds.get("pointwise", 0),  # human-labelled, from two rows of a pointwise task
         "generic_template": sum(p.generic for p in pool),
         "by_kind": kinds,
         "longer_wins_by_kind": {k: round(constructed.longer_wins([p for p in pairs if p.kind == k]), 4) for k in kinds},

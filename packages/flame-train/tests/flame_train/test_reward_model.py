@@ -477,20 +477,41 @@ def test_place_reward_makes_an_exported_adapter_the_judges_pairwise_part(
 def test_pointwise_pairs_train_each_row_rendered_as_its_own_task(
     tiny_model: Path, tiny_mixture: Path, tmp_path: Path
 ) -> None:
+    from flame_data import templates
+
     config = _config(
-        tiny_model, tiny_mixture, tmp_path, per_task=0, neighbour=0, distractor=0, safety_repeat=0, pointwise_per_task=8
+        tiny_model,
+        tiny_mixture,
+        tmp_path,
+        per_task=0,
+        neighbour=0,
+        distractor=0,
+        safety_repeat=0,
+        pointwise_per_task=8,
+        generic_share=0.5,
     )
     trainer = RewardTrainer(config, log=lambda s: None)
     assert {p.pair.kind for p in trainer.pool} == {"pointwise"}
     report = pool_report(trainer.pool)
-    assert report["pairs"] == report["by_kind"]["pointwise"] == len(trainer.pool) > 0
+    assert report["pairs"] == report["pointwise"] == len(trainer.pool) > 0
+    assert report["human"] == report["constructed"] == 0
     assert report["longer_wins_overall"] == 0.5  # balanced per task, as the human pairwise pairs are
-    entry = next(p for p in trainer.pool if not p.generic)
-    chosen, rejected = trainer.encoder.pool_pair(entry)
-    spec = trainer.encoder.specs[entry.pair.task]
-    view = trainer.encoder.view
-    assert chosen == view.label_input(spec, (*entry.pair.context, (entry.pair.labels[0], entry.pair.chosen)))
-    assert rejected == view.label_input(spec, (*entry.pair.context, (entry.pair.labels[0], entry.pair.rejected)))
+    decode = trainer.encoder.view.loaded.tokenizer.decode
+    own = [p for p in trainer.pool if not p.generic]
+    generic = [p for p in trainer.pool if p.generic]
+    assert own
+    assert generic
+    for entry, shown in ((own[0], False), (generic[0], True)):
+        spec = trainer.encoder.specs[entry.pair.task]
+        chosen, rejected = (decode(ids) for ids in trainer.encoder.pool_pair(entry))
+        aspect, values = entry.pair.task.split("/")[-1], [int(v) for v in spec.outputs[0].labels]
+        generic_spec = templates.pointwise_task(aspect, (values[0], values[-1]))
+        definition = (generic_spec if shown else spec).definition.strip().splitlines()[0]
+        for text, response in ((chosen, entry.pair.chosen), (rejected, entry.pair.rejected)):
+            assert definition in text  # the task's own template, or the judge's `judge.pointwise` one
+            assert response.strip()[:40] in text  # each row alone: its own response, not the other one
+            assert text.rstrip().endswith("score:")  # read at the pointwise answer position
+        assert entry.pair.rejected.strip()[:40] not in chosen
     trainer.train()
     assert trainer.step == config.max_steps
 
@@ -505,5 +526,7 @@ def test_a_run_started_before_a_setting_existed_resumes_with_its_default(
     del saved["pointwise_per_task"]  # as a run of an older release wrote it
     path.write_text(json.dumps(saved))
     assert RewardTrainer(dataclasses.replace(config, max_steps=3), log=lambda s: None).step == 2
-    with pytest.raises(CheckpointError, match="pointwise_per_task"):
+    assert json.loads(path.read_text())["pointwise_per_task"] == 0  # the resume wrote it down
+    path.write_text(json.dumps(saved))
+    with pytest.raises(CheckpointError, match=r"pointwise_per_task unset \(default 0\)"):
         RewardTrainer(dataclasses.replace(config, pointwise_per_task=4), log=lambda s: None)
