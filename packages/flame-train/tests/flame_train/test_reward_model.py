@@ -503,7 +503,7 @@ def test_pointwise_pairs_train_each_row_rendered_as_its_own_task(
     assert generic
     for entry, shown in ((own[0], False), (generic[0], True)):
         spec = trainer.encoder.specs[entry.pair.task]
-        chosen, rejected = (decode(ids) for ids in trainer.encoder.pool_pair(entry))
+        chosen, rejected = (str(decode(ids)) for ids in trainer.encoder.pool_pair(entry))
         aspect, values = entry.pair.task.split("/")[-1], [int(v) for v in spec.outputs[0].labels]
         generic_spec = templates.pointwise_task(aspect, (values[0], values[-1]))
         definition = (generic_spec if shown else spec).definition.strip().splitlines()[0]
